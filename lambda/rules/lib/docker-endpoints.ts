@@ -1,0 +1,121 @@
+import type { Evidence } from '../rule.ts';
+import { isDockerSocket } from './host-paths.ts';
+import {
+  dockerSocketPathsIn,
+  excerpt,
+  isLoopbackHost,
+  type SocketRef,
+  tcpEndpointsIn,
+} from './socket-refs.ts';
+import {
+  type ContainerView,
+  type MountView,
+  resolveContainerPath,
+  type WorkloadView,
+} from './workload-view.ts';
+
+/**
+ * Where a Docker endpoint named by a container leads:
+ * - node: the node's Docker Engine (its socket through a hostPath, or its TCP port)
+ * - pod: a daemon inside the pod (a docker-in-docker sidecar on loopback or a shared emptyDir)
+ * - remote: a Docker daemon elsewhere on the network
+ * - unmounted: a socket path that no volume provides, so only the image could hold it
+ */
+export type EndpointTarget = 'node' | 'pod' | 'remote' | 'unmounted';
+
+export interface DockerEndpointUse {
+  container: ContainerView;
+  ref: SocketRef;
+  target: EndpointTarget;
+  /** Node path of the socket when the target is the node through a hostPath. */
+  hostPath?: string;
+  mount?: MountView;
+  origin: { env: string } | { arg: string };
+}
+
+/** Env variables whose TCP endpoints are Docker's even without "docker" in the URL. */
+const DOCKER_ENV_NAME = /DOCKER/i;
+/** The pod's own view of its node's address; `$(VAR)` set from it means "the node". */
+const NODE_FIELD_PATHS = new Set(['status.hostIP', 'status.hostIPs', 'spec.nodeName']);
+const HOST_FLAGS = new Set(['-H', '--host']);
+
+export function dockerEndpointsOf(view: WorkloadView): DockerEndpointUse[] {
+  const uses: DockerEndpointUse[] = [];
+  for (const container of view.containers) {
+    for (const variable of container.env) {
+      if (variable.value === undefined) continue;
+      const origin = { env: `${variable.name}=${excerpt(variable.value, '')}` };
+      const tcpIsDocker = DOCKER_ENV_NAME.test(variable.name);
+      uses.push(...endpointsIn(view, container, variable.value, tcpIsDocker, () => origin));
+    }
+    const mentionsDocker = container.argv.some((token) => /docker/i.test(token));
+    container.argv.forEach((token, index) => {
+      const previous = container.argv[index - 1] ?? '';
+      const tcpIsDocker = /docker/i.test(token) || (mentionsDocker && HOST_FLAGS.has(previous));
+      uses.push(
+        ...endpointsIn(view, container, token, tcpIsDocker, (ref) => ({ arg: excerpt(token, ref.raw) })),
+      );
+    });
+  }
+  return uses;
+}
+
+function endpointsIn(
+  view: WorkloadView,
+  container: ContainerView,
+  text: string,
+  tcpIsDocker: boolean,
+  originOf: (ref: SocketRef) => DockerEndpointUse['origin'],
+): DockerEndpointUse[] {
+  const uses: DockerEndpointUse[] = [];
+  for (const ref of dockerSocketPathsIn(text)) {
+    if (ref.transport !== 'unix') continue;
+    const origin = originOf(ref);
+    const resolved = resolveContainerPath(container, ref.path);
+    if (resolved.kind === 'host' && isDockerSocket(resolved.hostPath)) {
+      uses.push({
+        container,
+        ref,
+        target: 'node',
+        hostPath: resolved.hostPath,
+        mount: resolved.mount,
+        origin,
+      });
+    } else if (resolved.kind === 'host' || resolved.kind === 'volume') {
+      uses.push({ container, ref, target: 'pod', mount: resolved.mount, origin });
+    } else {
+      uses.push({ container, ref, target: 'unmounted', origin });
+    }
+  }
+  if (tcpIsDocker) {
+    for (const ref of tcpEndpointsIn(text)) {
+      if (ref.transport !== 'tcp') continue;
+      uses.push({ container, ref, target: tcpTarget(view, container, ref.host), origin: originOf(ref) });
+    }
+  }
+  return uses;
+}
+
+function tcpTarget(view: WorkloadView, container: ContainerView, host: string): EndpointTarget {
+  // With hostNetwork the pod's loopback is the node's: localhost:2375 is the node's Docker Engine.
+  if (isLoopbackHost(host)) return view.hostNetwork ? 'node' : 'pod';
+  const reference = /^\$\(([^)]+)\)$/.exec(host)?.[1];
+  if (reference) {
+    const variable = container.env.find((e) => e.name === reference);
+    if (variable?.fieldPath && NODE_FIELD_PATHS.has(variable.fieldPath)) return 'node';
+  }
+  return 'remote';
+}
+
+export function endpointEvidence(use: DockerEndpointUse): Evidence {
+  const evidence: Evidence = 'env' in use.origin ? { env: use.origin.env } : { arg: use.origin.arg };
+  if (use.hostPath !== undefined) evidence.hostPath = use.hostPath;
+  if (use.mount) evidence.mountPath = use.mount.mountPath;
+  if (use.ref.transport === 'tcp' || use.hostPath === undefined) evidence.endpoint = use.ref.raw;
+  if (use.container.image) evidence.image = use.container.image;
+  return evidence;
+}
+
+export function describeOrigin(use: DockerEndpointUse): string {
+  return 'env' in use.origin ? `environment variable ${use.origin.env}` : `argument ${use.origin.arg}`;
+}

@@ -1,0 +1,54 @@
+import type { Evidence } from '../rule.ts';
+import { classifyHostPath, type HostPathClass, isOtherRuntimeSocket } from './host-paths.ts';
+import type { ContainerView, MountView, WorkloadView } from './workload-view.ts';
+
+export interface HostMount {
+  container: ContainerView;
+  mount: MountView & { hostPath: string };
+  hostPathClass: HostPathClass;
+}
+
+/** Every hostPath mount of the pod whose node path falls in one of the classes. */
+export function hostMountsOf(view: WorkloadView, classes: readonly HostPathClass[]): HostMount[] {
+  const found: HostMount[] = [];
+  for (const container of view.containers) {
+    for (const mount of container.mounts) {
+      if (mount.hostPath === undefined) continue;
+      const hostPathClass = classifyHostPath(mount.hostPath);
+      if (classes.includes(hostPathClass)) {
+        found.push({ container, mount: mount as MountView & { hostPath: string }, hostPathClass });
+      }
+    }
+  }
+  return found;
+}
+
+/** The pod also mounts a containerd, CRI-O or podman socket: it is built for more than one runtime. */
+export function mountsOtherRuntimeSocket(view: WorkloadView): boolean {
+  return view.mountedHostPaths.some(isOtherRuntimeSocket);
+}
+
+export function mountEvidence(mount: MountView & { hostPath: string }, image?: string): Evidence {
+  const evidence: Evidence = { hostPath: mount.hostPath, mountPath: mount.mountPath };
+  if (mount.volumeHostPath !== undefined) evidence.volumeHostPath = mount.volumeHostPath;
+  if (mount.subPath !== undefined) evidence.subPath = mount.subPath;
+  if (mount.readOnly) evidence.readOnly = true;
+  if (image) evidence.image = image;
+  return evidence;
+}
+
+/** `container "agent"`, `init container "setup"`, for messages. */
+export function describeContainer(container: ContainerView): string {
+  const role =
+    container.role === 'initContainer'
+      ? 'init container'
+      : container.role === 'ephemeralContainer'
+        ? 'ephemeral container'
+        : 'container';
+  return `${role} "${container.name}"`;
+}
+
+export function describeMount(mount: MountView & { hostPath: string }): string {
+  const source = mount.subPath ? `${mount.volumeHostPath} (subPath ${mount.subPath})` : mount.hostPath;
+  return `${source} at ${mount.mountPath}${mount.readOnly ? ' (read-only)' : ''}`;
+}

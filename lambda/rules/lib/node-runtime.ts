@@ -1,0 +1,52 @@
+import { annotationsOf, asString, dig, type KubeObject, nameOf } from '../../kube/objects.ts';
+
+/** The annotation kubeadm keeps the node's CRI socket in; `kubeadm upgrade` reads it. */
+export const KUBEADM_CRI_SOCKET_ANNOTATION = 'kubeadm.alpha.kubernetes.io/cri-socket';
+
+/** What a Node says about its runtime, from `status.nodeInfo` and its annotations. */
+export interface NodeRuntime {
+  name: string;
+  /** Scheme of containerRuntimeVersion: docker, containerd, cri-o, ... or unknown. */
+  runtime: string;
+  runtimeVersion: string;
+  kubeletVersion: string;
+  criSocketAnnotation?: string;
+  /** Docker Engine runs the node's containers (through dockershim or cri-dockerd). */
+  dockerEngine: boolean;
+  /** Docker Engine through the kubelet's built-in dockershim (kubelet before 1.24). */
+  dockershim: boolean;
+}
+
+export function nodeRuntimeOf(node: KubeObject): NodeRuntime {
+  const info = dig(node, 'status', 'nodeInfo');
+  const runtimeString = asString(dig(info, 'containerRuntimeVersion')) ?? '';
+  const separator = runtimeString.indexOf('://');
+  const runtime = separator > 0 ? runtimeString.slice(0, separator).toLowerCase() : 'unknown';
+  const runtimeVersion = separator > 0 ? runtimeString.slice(separator + 3) : runtimeString;
+  const kubeletVersion = asString(dig(info, 'kubeletVersion')) ?? '';
+  const criSocketAnnotation = asString(annotationsOf(node)[KUBEADM_CRI_SOCKET_ANNOTATION]);
+  const dockerEngine = runtime === 'docker';
+  const minor = kubeletMinorVersion(kubeletVersion);
+  // Docker with kubelet 1.24+ can only be cri-dockerd. With an unknown kubelet version, the
+  // annotation decides; without it, dockershim is the safer assumption for an audit.
+  const dockershim =
+    dockerEngine && (minor !== undefined ? minor < 24 : !(criSocketAnnotation ?? '').includes('cri-dockerd'));
+  const result: NodeRuntime = {
+    name: nameOf(node) ?? '',
+    runtime,
+    runtimeVersion,
+    kubeletVersion,
+    dockerEngine,
+    dockershim,
+  };
+  if (criSocketAnnotation !== undefined) result.criSocketAnnotation = criSocketAnnotation;
+  return result;
+}
+
+/** `v1.23.17-eks-a5565ad` → 23; a major version above 1 counts as a minor version after 24. */
+export function kubeletMinorVersion(version: string): number | undefined {
+  const match = /^v?(\d+)\.(\d+)/.exec(version.trim());
+  if (!match) return undefined;
+  const major = Number(match[1]);
+  return major > 1 ? Number.POSITIVE_INFINITY : Number(match[2]);
+}
