@@ -1,0 +1,343 @@
+import { type KubeObject, labelsOf, metaOf, nameOf, type ResourceRef, resourceKey } from '../kube/objects.ts';
+import { podSpecOf } from '../kube/pod-specs.ts';
+import type {
+  ClusterReport,
+  ClusterSourceInfo,
+  ClusterStatus,
+  CollectionError,
+  Finding,
+  NodeReport,
+  WorkloadReport,
+} from '../report/model.ts';
+import { type NodeRuntime, nodeRuntimeOf } from '../rules/lib/node-runtime.ts';
+import { buildWorkloadView } from '../rules/lib/workload-view.ts';
+import type {
+  ClusterRule,
+  Detection,
+  ObjectRule,
+  Rule,
+  RuleContext,
+  SocketUser,
+  WorkloadRule,
+} from '../rules/rule.ts';
+import { emptySeverityCounts, highest, severityRank } from '../rules/severity.ts';
+import { findingId } from './finding-id.ts';
+import { OwnerIndex, subjectOf } from './owners.ts';
+import { type AuditPolicy, exemptionFor, severityFor } from './policy.ts';
+
+const KNOWN_AGENT_RULE = 'DS030';
+
+/** A detection waiting for the end of the run, when its top-level owner can be resolved. */
+interface PendingFinding {
+  rule: Rule;
+  detection: Detection;
+  subject: ResourceRef;
+  podTemplateHash?: string;
+  /** Nodes of the pods that produced it (pods only, not templates). */
+  nodes: Set<string>;
+  fromPod: boolean;
+}
+
+export interface CollectionOutcome {
+  status: ClusterStatus;
+  /** Why the cluster could not be read, for a failed collection. */
+  reason?: string;
+}
+
+/**
+ * The audit of one cluster, fed one object at a time so that a collector can stream pages and
+ * drop them: what survives an object is its findings (deduplicated per workload), its node's
+ * runtime, and an owner-index entry for controllers. `finish` resolves owners, runs the
+ * cross-object rules, applies the policy and returns the cluster's part of the report.
+ */
+export class ClusterAudit {
+  private readonly workloadRules: WorkloadRule[];
+  private readonly objectRules: ObjectRule[];
+  private readonly clusterRules: ClusterRule[];
+  private readonly context: RuleContext;
+  private readonly pending = new Map<string, PendingFinding>();
+  private readonly owners = new OwnerIndex();
+  private readonly nodes = new Map<string, NodeRuntime>();
+  private readonly errors: CollectionError[] = [];
+  private readonly objectCounts: Record<string, number> = {};
+  private ruleFailures = 0;
+  readonly cluster: string;
+  private readonly policy: AuditPolicy;
+
+  constructor(cluster: string, policy: AuditPolicy) {
+    this.cluster = cluster;
+    this.policy = policy;
+    this.workloadRules = policy.rules.filter((rule): rule is WorkloadRule => rule.target === 'workload');
+    this.objectRules = policy.rules.filter((rule): rule is ObjectRule => rule.target === 'object');
+    this.clusterRules = policy.rules.filter((rule): rule is ClusterRule => rule.target === 'cluster');
+    this.context = { agents: policy.agents };
+  }
+
+  /** Audits one object. Never throws: a rule that fails is recorded as an error for that object. */
+  add(object: KubeObject): void {
+    const kind = typeof object.kind === 'string' ? object.kind : undefined;
+    if (!kind) return;
+    this.objectCounts[kind] = (this.objectCounts[kind] ?? 0) + 1;
+    this.owners.record(object);
+    const subject = subjectOf(object);
+    if (!subject) return;
+    if (kind === 'Node') {
+      const runtime = nodeRuntimeOf(object);
+      if (runtime.name) this.nodes.set(runtime.name, runtime);
+    }
+    const site = podSpecOf(object);
+    if (site) {
+      const workload = { view: buildWorkloadView(site.spec), names: workloadNames(object) };
+      for (const rule of this.workloadRules) {
+        const detections = this.run(rule, object, () => rule.detect(workload, this.context));
+        for (const detection of detections) {
+          this.remember(
+            rule,
+            detection,
+            subject,
+            site.isPod ? workload.view.nodeName : undefined,
+            site.isPod,
+          );
+        }
+      }
+    }
+    for (const rule of this.objectRules) {
+      if (!rule.kinds.includes(kind)) continue;
+      for (const detection of this.run(rule, object, () => rule.detect(object, this.context))) {
+        this.remember(rule, detection, subject, undefined, false);
+      }
+    }
+  }
+
+  /** Something that could not be read (a file, a list, a page). Makes the cluster partial. */
+  recordError(error: CollectionError): void {
+    this.errors.push(error);
+  }
+
+  finish(source: ClusterSourceInfo, outcome: CollectionOutcome): ClusterReport {
+    const findings = new Map<string, Finding>();
+    const socketUsers = new Map<string, SocketUser & { nodes: string[] }>();
+    const dependsOn = new Set(this.clusterRules.flatMap((rule) => rule.dependsOn));
+    for (const item of this.pending.values()) {
+      const resource = this.owners.resolve(item.subject, item.podTemplateHash);
+      this.addFinding(findings, item.rule, item.detection, resource);
+      if (item.fromPod && item.nodes.size > 0 && dependsOn.has(item.rule.id)) {
+        const evidence = item.detection.evidence;
+        const key = [
+          resourceKey(resource),
+          item.detection.container,
+          evidence.hostPath,
+          evidence.endpoint,
+        ].join('|');
+        const user = socketUsers.get(key) ?? {
+          resource,
+          nodes: [],
+          ...(item.detection.container !== undefined && { container: item.detection.container }),
+          ...(evidence.hostPath !== undefined && { hostPath: evidence.hostPath }),
+          ...(evidence.endpoint !== undefined && { endpoint: evidence.endpoint }),
+        };
+        user.nodes.push(...item.nodes);
+        socketUsers.set(key, user);
+      }
+    }
+    const facts = {
+      socketUsers: [...socketUsers.values()],
+      dockerNodes: new Map([...this.nodes].map(([name, node]) => [name, node.dockerEngine])),
+    };
+    for (const rule of this.clusterRules) {
+      for (const detection of this.run(rule, undefined, () => rule.detect(facts))) {
+        if (detection.resource) this.addFinding(findings, rule, detection, detection.resource);
+      }
+    }
+    const attributed = attachAgentGuidance([...findings.values()]).sort(compareFindings);
+    const status = this.statusOf(outcome);
+    const errors = [...this.errors];
+    if (outcome.status === 'failed')
+      errors.push({ source: this.cluster, message: outcome.reason ?? 'collection failed' });
+    return {
+      name: this.cluster,
+      source,
+      status,
+      errors,
+      objects: { ...this.objectCounts },
+      nodes: [...this.nodes.values()].map(nodeReport).sort((a, b) => a.name.localeCompare(b.name)),
+      workloads: workloadsOf(attributed),
+      findings: attributed,
+      summary: summarise(attributed, [...this.nodes.values()]),
+    };
+  }
+
+  private statusOf(outcome: CollectionOutcome): ClusterStatus {
+    if (outcome.status === 'failed') return 'failed';
+    // Anything not read, or any rule that could not judge an object, makes the result incomplete.
+    if (outcome.status === 'partial' || this.errors.length > 0 || this.ruleFailures > 0) return 'partial';
+    return 'complete';
+  }
+
+  private run(rule: Rule, object: KubeObject | undefined, detect: () => Detection[]): Detection[] {
+    try {
+      return detect();
+    } catch (error) {
+      this.ruleFailures++;
+      const on = object
+        ? ` on ${object.kind}/${metaOf(object).namespace ?? ''}/${nameOf(object) ?? '?'}`
+        : '';
+      this.errors.push({
+        source: `rule ${rule.id}${on}`,
+        message: error instanceof Error ? error.message : String(error),
+      });
+      return [];
+    }
+  }
+
+  private remember(
+    rule: Rule,
+    detection: Detection,
+    subject: { ref: ResourceRef; podTemplateHash?: string },
+    nodeName: string | undefined,
+    fromPod: boolean,
+  ): void {
+    // Pods of one controller produce the same detections: keep one, remember their nodes.
+    const key = [
+      rule.id,
+      resourceKey(subject.ref),
+      detection.container ?? '',
+      JSON.stringify(detection.evidence),
+    ].join('|');
+    let item = this.pending.get(key);
+    if (!item) {
+      item = { rule, detection, subject: subject.ref, nodes: new Set(), fromPod };
+      if (subject.podTemplateHash !== undefined) item.podTemplateHash = subject.podTemplateHash;
+      this.pending.set(key, item);
+    }
+    if (fromPod) item.fromPod = true;
+    if (nodeName) item.nodes.add(nodeName);
+  }
+
+  private addFinding(
+    findings: Map<string, Finding>,
+    rule: Rule,
+    detection: Detection,
+    resource: ResourceRef,
+  ): void {
+    const id = findingId(this.cluster, rule.id, resource, detection.container, detection.evidence);
+    if (findings.has(id)) return;
+    const finding: Finding = {
+      id,
+      rule: rule.id,
+      severity: severityFor(this.policy, rule),
+      title: rule.title,
+      message: detection.message,
+      resource,
+      evidence: detection.evidence,
+      remediation: rule.remediation,
+      references: [...rule.references],
+    };
+    if (detection.container !== undefined) finding.container = detection.container;
+    if (detection.agent) finding.agent = detection.agent;
+    const exemption = exemptionFor(this.policy, this.cluster, finding);
+    if (exemption) {
+      finding.exemption = { reason: exemption.reason };
+      if (exemption.expires !== undefined) finding.exemption.expires = exemption.expires;
+    }
+    findings.set(id, finding);
+  }
+}
+
+/** Names a vendor's agent may go by: the object's, its owner's, its generateName stem. */
+function workloadNames(object: KubeObject): string[] {
+  const meta = metaOf(object);
+  const names = [meta.name, meta.generateName, ...(meta.ownerReferences ?? []).map((owner) => owner?.name)];
+  const hash = labelsOf(object)['pod-template-hash'];
+  return names
+    .filter((name): name is string => typeof name === 'string' && name !== '')
+    .map((name) => (hash ? name.replace(`-${hash}`, '') : name).replace(/-$/, ''));
+}
+
+/**
+ * The vendor guidance of a recognised agent goes onto every finding of its workload; the
+ * "known agent" finding itself stays only where the workload has nothing else to show.
+ */
+function attachAgentGuidance(findings: Finding[]): Finding[] {
+  const agentOf = new Map<string, Finding['agent']>();
+  const withOtherFindings = new Set<string>();
+  for (const finding of findings) {
+    const key = resourceKey(finding.resource);
+    if (finding.rule === KNOWN_AGENT_RULE) agentOf.set(key, finding.agent);
+    else withOtherFindings.add(key);
+  }
+  const kept: Finding[] = [];
+  for (const finding of findings) {
+    const key = resourceKey(finding.resource);
+    if (finding.rule === KNOWN_AGENT_RULE && withOtherFindings.has(key)) continue;
+    const agent = agentOf.get(key);
+    kept.push(agent && !finding.agent ? { ...finding, agent } : finding);
+  }
+  return kept;
+}
+
+function compareFindings(a: Finding, b: Finding): number {
+  return (
+    severityRank(b.severity) - severityRank(a.severity) ||
+    resourceKey(a.resource).localeCompare(resourceKey(b.resource)) ||
+    a.rule.localeCompare(b.rule) ||
+    a.id.localeCompare(b.id)
+  );
+}
+
+function workloadsOf(findings: Finding[]): WorkloadReport[] {
+  const byResource = new Map<string, { resource: ResourceRef; findings: Finding[] }>();
+  for (const finding of findings) {
+    const key = resourceKey(finding.resource);
+    const entry = byResource.get(key) ?? { resource: finding.resource, findings: [] };
+    entry.findings.push(finding);
+    byResource.set(key, entry);
+  }
+  const workloads: WorkloadReport[] = [];
+  for (const { resource, findings: own } of byResource.values()) {
+    const counted = own.filter((finding) => !finding.exemption);
+    const verdict = highest(counted.map((finding) => finding.severity));
+    if (!verdict) continue; // every finding exempt
+    const workload: WorkloadReport = { resource, verdict, findings: own.map((finding) => finding.id) };
+    const agent = own.find((finding) => finding.agent)?.agent;
+    if (agent) workload.agent = { vendor: agent.vendor, product: agent.product };
+    workloads.push(workload);
+  }
+  return workloads.sort(
+    (a, b) =>
+      severityRank(b.verdict) - severityRank(a.verdict) ||
+      resourceKey(a.resource).localeCompare(resourceKey(b.resource)),
+  );
+}
+
+function nodeReport(node: NodeRuntime): NodeReport {
+  return {
+    name: node.name,
+    runtime: node.runtime,
+    runtimeVersion: node.runtimeVersion,
+    kubeletVersion: node.kubeletVersion,
+    dockerEngine: node.dockerEngine,
+    dockershim: node.dockershim,
+  };
+}
+
+function summarise(findings: Finding[], nodes: NodeRuntime[]): ClusterReport['summary'] {
+  const bySeverity = emptySeverityCounts();
+  const affected = new Set<string>();
+  let exempted = 0;
+  for (const finding of findings) {
+    if (finding.exemption) {
+      exempted++;
+      continue;
+    }
+    bySeverity[finding.severity]++;
+    if (finding.severity !== 'info' && finding.resource.kind !== 'Node')
+      affected.add(resourceKey(finding.resource));
+  }
+  return {
+    bySeverity,
+    workloadsAffected: affected.size,
+    nodesOnDocker: nodes.filter((node) => node.dockerEngine).length,
+    exempted,
+  };
+}

@@ -1,0 +1,60 @@
+import type { ClusterSource } from '../collect/cluster-source.ts';
+import { describeError } from '../errors.ts';
+import type { ClusterReport } from '../report/model.ts';
+import { ClusterAudit, type CollectionOutcome } from './cluster-audit.ts';
+import type { AuditPolicy } from './policy.ts';
+
+export interface FleetOptions {
+  /** How many clusters are read at once. */
+  concurrency?: number;
+  signal?: AbortSignal;
+  onProgress?: (cluster: string, message: string) => void;
+}
+
+export const DEFAULT_CLUSTER_CONCURRENCY = 4;
+
+/** Audits one cluster. A source that fails, even by throwing, yields a `failed` cluster, never a crash. */
+export async function auditCluster(
+  source: ClusterSource,
+  policy: AuditPolicy,
+  options: FleetOptions = {},
+): Promise<ClusterReport> {
+  const audit = new ClusterAudit(source.name, policy);
+  let outcome: CollectionOutcome;
+  try {
+    outcome = await source.collect(audit, {
+      ...(options.signal && { signal: options.signal }),
+      onProgress: (message) => options.onProgress?.(source.name, message),
+    });
+  } catch (error) {
+    outcome = { status: 'failed', reason: describeError(error) };
+  }
+  return audit.finish(source.describe(), outcome);
+}
+
+/**
+ * Audits every cluster, at most `concurrency` at a time. One failing cluster never hides the
+ * others: each gets its own status. The result keeps the order of `sources`.
+ */
+export async function auditFleet(
+  sources: readonly ClusterSource[],
+  policy: AuditPolicy,
+  options: FleetOptions = {},
+): Promise<ClusterReport[]> {
+  const results: ClusterReport[] = new Array(sources.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < sources.length) {
+      const index = next++;
+      const source = sources[index];
+      if (!source) continue;
+      options.onProgress?.(source.name, 'reading');
+      results[index] = await auditCluster(source, policy, options);
+      const result = results[index];
+      options.onProgress?.(source.name, `${result.status}: ${result.findings.length} findings`);
+    }
+  };
+  const workers = Math.max(1, Math.min(options.concurrency ?? DEFAULT_CLUSTER_CONCURRENCY, sources.length));
+  await Promise.all(Array.from({ length: workers }, worker));
+  return results;
+}

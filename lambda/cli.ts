@@ -1,0 +1,146 @@
+import { userInfo } from 'node:os';
+import { defaultPolicy } from './audit/policy.ts';
+import type { ClusterSource } from './collect/cluster-source.ts';
+import { demoSource } from './collect/demo.ts';
+import { ManifestSource } from './collect/manifest-source.ts';
+import { applyPolicyConfig, loadPolicyConfig } from './config/audit-config.ts';
+import { type CliCommand, HELP, parseCommandLine, type ScanOptions } from './config/cli-options.ts';
+import { AuditError, UsageError } from './errors.ts';
+import { runScan } from './pipeline.ts';
+import type { Report } from './report/model.ts';
+import { formatTerminalSummary } from './report/terminal-summary.ts';
+import { RULES } from './rules/catalog.ts';
+import { rulesAsJson, rulesAsMarkdown, rulesAsText } from './rules/describe.ts';
+import { atLeast } from './rules/severity.ts';
+import { TOOL_VERSION } from './version.ts';
+
+/** Exit codes, as README documents them. */
+export const ExitCode = { ok: 0, incomplete: 1, usage: 2, failOn: 3 } as const;
+
+export interface CliIO {
+  stdout(text: string): void;
+  stderr(text: string): void;
+  colour: boolean;
+}
+
+export function processIO(): CliIO {
+  return {
+    stdout: (text) => process.stdout.write(`${text}\n`),
+    stderr: (text) => process.stderr.write(`${text}\n`),
+    colour: process.stdout.isTTY === true && !process.env.NO_COLOR,
+  };
+}
+
+/** The CLI entry: turns arguments into a request for the pipeline and the outcome into an exit code. */
+export async function main(argv: readonly string[], io: CliIO = processIO()): Promise<number> {
+  let command: CliCommand;
+  try {
+    command = parseCommandLine(argv);
+  } catch (error) {
+    return reportError(error, io);
+  }
+  switch (command.command) {
+    case 'help':
+      io.stdout(command.topic === 'scan' || command.topic === 'rules' ? HELP[command.topic] : HELP.main);
+      return command.topic && !(command.topic in HELP) ? ExitCode.usage : ExitCode.ok;
+    case 'version':
+      io.stdout(TOOL_VERSION);
+      return ExitCode.ok;
+    case 'rules':
+      io.stdout(
+        command.format === 'json'
+          ? rulesAsJson(RULES)
+          : command.format === 'markdown'
+            ? rulesAsMarkdown(RULES)
+            : rulesAsText(RULES),
+      );
+      return ExitCode.ok;
+    case 'scan':
+      return scan(command.options, io).catch((error: unknown) => reportError(error, io));
+  }
+}
+
+async function scan(options: ScanOptions, io: CliIO): Promise<number> {
+  const base = defaultPolicy();
+  const policy = options.configPath
+    ? applyPolicyConfig(base, await loadPolicyConfig(options.configPath))
+    : base;
+  const { sources, usingDemo } = sourcesFor(options);
+  const progress = options.quiet
+    ? undefined
+    : (cluster: string, message: string) => io.stderr(`[${cluster}] ${message}`);
+  const { report, written } = await runScan({
+    sources,
+    policy,
+    formats: options.formats,
+    outDir: options.outDir,
+    identity: localIdentity(),
+    ...(progress && { onProgress: progress }),
+  });
+  for (const cluster of report.clusters) {
+    for (const error of cluster.errors)
+      io.stderr(`error: [${cluster.name}] ${error.source}: ${error.message}`);
+  }
+  if (!options.quiet) {
+    io.stdout(formatTerminalSummary(report, { colour: io.colour }));
+    const html = written.find((path) => path.endsWith('.html'));
+    io.stdout(
+      `Report: ${html ?? written[0]} (${written.map((path) => path.slice(path.lastIndexOf('/') + 1)).join(', ')})`,
+    );
+    if (usingDemo) {
+      io.stdout(
+        [
+          '',
+          'This was the bundled demo snapshot. To audit your own workloads:',
+          '  npx dockershim-audit scan --manifests path/to/manifests/',
+          '  kubectl get pods,deployments,daemonsets,statefulsets,cronjobs,nodes,configmaps -A -o json | npx dockershim-audit scan --manifests -',
+        ].join('\n'),
+      );
+    }
+  }
+  return exitCodeFor(report, options);
+}
+
+function sourcesFor(options: ScanOptions): { sources: ClusterSource[]; usingDemo: boolean } {
+  switch (options.source.type) {
+    case 'manifests':
+      return {
+        sources: [new ManifestSource(options.source.clusterName, options.source.paths)],
+        usingDemo: false,
+      };
+    default:
+      return { sources: [demoSource()], usingDemo: true };
+  }
+}
+
+export function exitCodeFor(report: Report, options: Pick<ScanOptions, 'failOn'>): number {
+  if (report.clusters.some((cluster) => cluster.status !== 'complete')) return ExitCode.incomplete;
+  const threshold = options.failOn;
+  if (threshold) {
+    const over = report.clusters.some((cluster) =>
+      cluster.findings.some((finding) => !finding.exemption && atLeast(finding.severity, threshold)),
+    );
+    if (over) return ExitCode.failOn;
+  }
+  return ExitCode.ok;
+}
+
+function reportError(error: unknown, io: CliIO): number {
+  if (error instanceof AuditError) {
+    io.stderr(`error: ${error.message}`);
+    if (error.hint) io.stderr(`hint: ${error.hint}`);
+    return error instanceof UsageError ? ExitCode.usage : ExitCode.incomplete;
+  }
+  io.stderr(`error: ${error instanceof Error ? error.message : String(error)}`);
+  io.stderr('This is a bug in dockershim-audit; please report it with the command you ran.');
+  if (process.env.DOCKERSHIM_AUDIT_DEBUG && error instanceof Error && error.stack) io.stderr(error.stack);
+  return ExitCode.incomplete;
+}
+
+function localIdentity(): string | undefined {
+  try {
+    return `local user ${userInfo().username}`;
+  } catch {
+    return undefined;
+  }
+}

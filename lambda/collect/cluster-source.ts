@@ -1,0 +1,27 @@
+import type { CollectionOutcome } from '../audit/cluster-audit.ts';
+import type { KubeObject } from '../kube/objects.ts';
+import type { ClusterSourceInfo, CollectionError } from '../report/model.ts';
+
+/** Where a source delivers what it reads, one object at a time, so nothing needs the whole cluster in memory. */
+export interface ObjectSink {
+  add(object: KubeObject): void;
+  recordError(error: CollectionError): void;
+}
+
+export interface CollectOptions {
+  /** Aborts the collection (a deadline); the source returns `partial` or `failed` with the reason. */
+  signal?: AbortSignal;
+  /** Progress for people watching a long run: called now and then, never required. */
+  onProgress?: (message: string) => void;
+}
+
+/**
+ * One cluster's worth of Kubernetes objects: a live API server, a `kubectl -o json` snapshot,
+ * or manifest files. Every source yields the same plain objects; the audit cannot tell them apart.
+ * `collect` reports problems through the sink and its outcome; it throws only on a programming error.
+ */
+export interface ClusterSource {
+  readonly name: string;
+  describe(): ClusterSourceInfo;
+  collect(sink: ObjectSink, options?: CollectOptions): Promise<CollectionOutcome>;
+}

@@ -1,0 +1,185 @@
+import { parseArgs } from 'node:util';
+import { UsageError } from '../errors.ts';
+import { REPORT_FORMATS, type ReportFormat } from '../report/render.ts';
+import { isSeverity, SEVERITIES, type Severity } from '../rules/severity.ts';
+
+export const DEFAULT_OUT_DIR = './audit-reports';
+export const DEFAULT_MANIFEST_CLUSTER = 'manifests';
+
+export type ScanSource =
+  | { type: 'manifests'; paths: string[]; clusterName: string }
+  | { type: 'demo' }
+  /** No source flag: the current kubeconfig context if there is a kubeconfig, else the demo. */
+  | { type: 'default' };
+
+export interface ScanOptions {
+  source: ScanSource;
+  outDir: string;
+  formats: ReportFormat[];
+  configPath?: string;
+  failOn?: Severity;
+  quiet: boolean;
+}
+
+export type RulesFormat = 'text' | 'json' | 'markdown';
+
+export type CliCommand =
+  | { command: 'scan'; options: ScanOptions }
+  | { command: 'rules'; format: RulesFormat }
+  | { command: 'help'; topic?: string }
+  | { command: 'version' };
+
+export const HELP = {
+  main: `dockershim-audit: find what in your Kubernetes clusters still depends on Docker Engine.
+
+Usage:
+  dockershim-audit scan [source] [options]   audit and write the report
+  dockershim-audit rules [--format F]        list the rules (text, json, markdown)
+  dockershim-audit help [command]            help for a command
+  dockershim-audit --version
+
+Run "dockershim-audit scan --help" for the scan options.
+Exit codes: 0 done, 1 error or incomplete input, 2 usage error, 3 findings at or above --fail-on.`,
+  scan: `Usage: dockershim-audit scan [source] [options]
+
+Sources (with none: the bundled demo snapshot):
+  --manifests PATH...   YAML or JSON manifests, or kubectl -o json|yaml snapshots.
+                        Files or folders (read recursively); "-" reads standard input.
+  --demo                the bundled demo snapshot (a mixed Docker/containerd cluster)
+
+Options:
+  --cluster-name NAME   name of the cluster the manifests describe (default: ${DEFAULT_MANIFEST_CLUSTER})
+  --out DIR             folder for report.json, report.html, report.md (default: ${DEFAULT_OUT_DIR})
+  --format LIST         formats to write, comma-separated: ${REPORT_FORMATS.join(',')} (default: all)
+  --config FILE         policy file: severity overrides, exemptions, extra agent signatures
+  --fail-on SEVERITY    exit 3 when a finding at or above SEVERITY exists (${SEVERITIES.join(', ')})
+  --quiet               print only errors
+  -h, --help            this help
+
+Exit codes: 0 done, 1 error or incomplete input (a file or cluster could not be read),
+2 usage error, 3 findings at or above --fail-on.
+
+Examples:
+  dockershim-audit scan --manifests k8s/ --fail-on high
+  kubectl get pods,daemonsets,deployments,nodes -A -o json | dockershim-audit scan --manifests -`,
+  rules: `Usage: dockershim-audit rules [--format text|json|markdown]
+
+Lists every rule with its id, severity and title (json and markdown add the rationale,
+remediation and references).`,
+} as const;
+
+export function parseCommandLine(argv: readonly string[]): CliCommand {
+  const [first, ...rest] = argv;
+  if (first === undefined || first === '-h' || first === '--help') return { command: 'help' };
+  if (first === '--version' || first === '-v' || first === 'version') return { command: 'version' };
+  if (first === 'help')
+    return rest[0] === undefined ? { command: 'help' } : { command: 'help', topic: rest[0] };
+  if (first === 'scan') return parseScan(rest);
+  if (first === 'rules') return parseRules(rest);
+  throw new UsageError(
+    `unknown command "${first}"`,
+    'Commands: scan, rules, help. Run "dockershim-audit --help".',
+  );
+}
+
+function parseScan(argv: readonly string[]): CliCommand {
+  const { values, positionals } = parseStrict(argv, {
+    manifests: { type: 'string', multiple: true },
+    demo: { type: 'boolean' },
+    'cluster-name': { type: 'string' },
+    out: { type: 'string' },
+    format: { type: 'string' },
+    config: { type: 'string' },
+    'fail-on': { type: 'string' },
+    quiet: { type: 'boolean', short: 'q' },
+    help: { type: 'boolean', short: 'h' },
+  });
+  if (values.help) return { command: 'help', topic: 'scan' };
+  const manifests = [...((values.manifests as string[] | undefined) ?? [])];
+  if (positionals.length > 0) {
+    // `--manifests a b c`: the paths after the first arrive as positionals.
+    if (manifests.length === 0) {
+      throw new UsageError(
+        `unexpected argument "${positionals[0]}"`,
+        'Name files and folders with --manifests PATH...',
+      );
+    }
+    manifests.push(...positionals);
+  }
+  if (values.demo && manifests.length > 0) throw new UsageError('choose one source: --demo or --manifests');
+  const options: ScanOptions = {
+    source:
+      manifests.length > 0
+        ? {
+            type: 'manifests',
+            paths: manifests,
+            clusterName: nonEmpty(values['cluster-name'], '--cluster-name') ?? DEFAULT_MANIFEST_CLUSTER,
+          }
+        : values.demo
+          ? { type: 'demo' }
+          : { type: 'default' },
+    outDir: nonEmpty(values.out, '--out') ?? DEFAULT_OUT_DIR,
+    formats: parseFormats(values.format as string | undefined),
+    quiet: values.quiet === true,
+  };
+  if (values['cluster-name'] !== undefined && manifests.length === 0) {
+    throw new UsageError('--cluster-name names the cluster of --manifests; it needs --manifests');
+  }
+  const config = nonEmpty(values.config, '--config');
+  if (config !== undefined) options.configPath = config;
+  const failOn = values['fail-on'];
+  if (failOn !== undefined) {
+    if (!isSeverity(failOn)) throw new UsageError(`--fail-on must be one of ${SEVERITIES.join(', ')}`);
+    options.failOn = failOn;
+  }
+  return { command: 'scan', options };
+}
+
+function parseRules(argv: readonly string[]): CliCommand {
+  const { values, positionals } = parseStrict(argv, {
+    format: { type: 'string' },
+    help: { type: 'boolean', short: 'h' },
+  });
+  if (values.help) return { command: 'help', topic: 'rules' };
+  if (positionals.length > 0) throw new UsageError(`unexpected argument "${positionals[0]}"`);
+  const format = (values.format as string | undefined) ?? 'text';
+  if (format !== 'text' && format !== 'json' && format !== 'markdown') {
+    throw new UsageError('--format must be text, json or markdown');
+  }
+  return { command: 'rules', format };
+}
+
+type OptionSpec = Record<string, { type: 'string' | 'boolean'; multiple?: boolean; short?: string }>;
+
+function parseStrict(argv: readonly string[], options: OptionSpec) {
+  try {
+    return parseArgs({ args: [...argv], options, allowPositionals: true, strict: true });
+  } catch (error) {
+    const message =
+      error instanceof Error ? error.message.replace(/\. To specify a positional.*$/s, '') : String(error);
+    throw new UsageError(
+      message.charAt(0).toLowerCase() + message.slice(1),
+      'Run with --help to see the options.',
+    );
+  }
+}
+
+function nonEmpty(value: unknown, flag: string): string | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value !== 'string' || value.trim() === '') throw new UsageError(`${flag} needs a value`);
+  return value;
+}
+
+function parseFormats(value: string | undefined): ReportFormat[] {
+  if (value === undefined) return [...REPORT_FORMATS];
+  const formats = value.split(',').map((format) => format.trim().toLowerCase());
+  const unknown = formats.filter((format) => !(REPORT_FORMATS as readonly string[]).includes(format));
+  if (unknown.length > 0 || formats.length === 0) {
+    throw new UsageError(
+      `--format: unknown format ${unknown.join(', ')}`,
+      `Formats: ${REPORT_FORMATS.join(', ')}.`,
+    );
+  }
+  // JSON is the canonical form: it is always written.
+  return [...new Set<ReportFormat>(['json', ...(formats as ReportFormat[])])];
+}

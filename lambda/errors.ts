@@ -1,0 +1,27 @@
+/**
+ * Base of every error the tool explains to its user: a stable code for programs, a hint for
+ * people. Entries print `message` and `hint`, never a stack trace, for these errors.
+ */
+export class AuditError extends Error {
+  override name = 'AuditError';
+  readonly code: string;
+  readonly hint: string | undefined;
+
+  constructor(code: string, message: string, options: { hint?: string; cause?: unknown } = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.code = code;
+    this.hint = options.hint;
+  }
+}
+
+/** The command line is wrong (exit code 2). */
+export class UsageError extends AuditError {
+  override name = 'UsageError';
+  constructor(message: string, hint?: string) {
+    super('USAGE', message, hint === undefined ? {} : { hint });
+  }
+}
+
+export function describeError(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

@@ -1,0 +1,113 @@
+import type { ResourceRef } from '../kube/objects.ts';
+import type { AgentGuidance } from '../rules/agents/agent-catalog.ts';
+import type { Evidence } from '../rules/rule.ts';
+import type { Severity } from '../rules/severity.ts';
+
+/**
+ * The canonical report (`report.json`). HTML and Markdown are renders of it; anything a
+ * template shows is computed here, never in a template. `report.schema.json` is its contract.
+ */
+export const SCHEMA_VERSION = 1;
+export const TOOL_NAME = 'dockershim-audit';
+
+export interface Exemption {
+  reason: string;
+  expires?: string;
+}
+
+export interface Finding {
+  /** Stable across runs: cluster, rule, resource, container and evidence, never pod suffixes or times. */
+  id: string;
+  rule: string;
+  severity: Severity;
+  title: string;
+  message: string;
+  /** The top-level owner (Deployment, not ReplicaSet or Pod; CronJob, not Job). */
+  resource: ResourceRef;
+  container?: string;
+  evidence: Evidence;
+  agent?: AgentGuidance;
+  remediation: string;
+  references: string[];
+  /** Set when config exempts the finding; exempt findings do not count in verdicts or summaries. */
+  exemption?: Exemption;
+}
+
+export interface NodeReport {
+  name: string;
+  runtime: string;
+  runtimeVersion: string;
+  kubeletVersion: string;
+  dockerEngine: boolean;
+  /** Docker Engine through the kubelet's dockershim (kubelet before 1.24): an upgrade blocker. */
+  dockershim: boolean;
+}
+
+export interface WorkloadReport {
+  resource: ResourceRef;
+  /** Highest severity of the workload's findings that are not exempt. */
+  verdict: Severity;
+  findings: string[];
+  agent?: { vendor: string; product: string };
+}
+
+export const ClusterStatus = { complete: 'complete', partial: 'partial', failed: 'failed' } as const;
+export type ClusterStatus = (typeof ClusterStatus)[keyof typeof ClusterStatus];
+
+export interface CollectionError {
+  /** What could not be read: a file (with its line), a resource list, a rule on an object. */
+  source: string;
+  message: string;
+  line?: number;
+}
+
+export type ClusterSourceInfo =
+  | { type: 'manifests'; paths: string[] }
+  | { type: 'kubernetes'; context?: string; server?: string; serverVersion?: string; identity?: string };
+
+export interface SeverityCounts {
+  critical: number;
+  high: number;
+  medium: number;
+  low: number;
+  info: number;
+}
+
+export interface ClusterSummary {
+  bySeverity: SeverityCounts;
+  /** Resources other than nodes whose verdict is above info. */
+  workloadsAffected: number;
+  nodesOnDocker: number;
+  exempted: number;
+}
+
+export interface ClusterReport {
+  name: string;
+  source: ClusterSourceInfo;
+  status: ClusterStatus;
+  errors: CollectionError[];
+  /** Objects read, by kind. */
+  objects: Record<string, number>;
+  nodes: NodeReport[];
+  workloads: WorkloadReport[];
+  findings: Finding[];
+  summary: ClusterSummary;
+}
+
+export interface FleetSummary extends ClusterSummary {
+  clusters: Record<ClusterStatus, number>;
+  nodes: { total: number; byRuntime: Record<string, number> };
+}
+
+export interface Report {
+  schemaVersion: typeof SCHEMA_VERSION;
+  runId: string;
+  generatedAt: string;
+  tool: { name: typeof TOOL_NAME; version: string; rulesVersion: string };
+  /** Who ran the audit: the AWS identity in Lambda, the local user and kube context in the CLI. */
+  identity?: string;
+  clusters: ClusterReport[];
+  summary: FleetSummary;
+  /** Things the reader should know that are not collection errors (an expired exemption, ...). */
+  warnings: string[];
+}

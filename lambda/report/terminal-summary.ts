@@ -1,0 +1,62 @@
+import { SEVERITIES, type Severity } from '../rules/severity.ts';
+import type { Report } from './model.ts';
+import { resourceLabel } from './view-model.ts';
+
+const MAX_WORKLOADS_SHOWN = 15;
+const COLOURS: Record<Severity, string> = {
+  critical: '\u001b[1;31m',
+  high: '\u001b[31m',
+  medium: '\u001b[33m',
+  low: '\u001b[36m',
+  info: '\u001b[2m',
+};
+const RESET = '\u001b[0m';
+
+/** Control characters from a cluster must not drive the terminal (colours, cursor, title). */
+function printable(text: string): string {
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: stripping them is the point
+  return text.replace(/[\u0000-\u001f\u007f-\u009f]/g, '?');
+}
+
+/** What a person at a terminal wants to see after a scan: status per cluster, the worst workloads, totals. */
+export function formatTerminalSummary(report: Report, options: { colour: boolean }): string {
+  const paint = (severity: Severity, text: string) =>
+    options.colour ? `${COLOURS[severity]}${text}${RESET}` : text;
+  const lines: string[] = [];
+  for (const cluster of report.clusters) {
+    const docker = cluster.nodes.filter((node) => node.dockerEngine).length;
+    const nodes =
+      cluster.nodes.length > 0 ? `, ${cluster.nodes.length} nodes (${docker} on Docker Engine)` : '';
+    lines.push(`Cluster ${printable(cluster.name)}: ${cluster.status}${nodes}`);
+    for (const error of cluster.errors.slice(0, 10)) {
+      lines.push(`  could not read ${printable(error.source)}: ${printable(error.message)}`);
+    }
+    if (cluster.errors.length > 10)
+      lines.push(`  ... and ${cluster.errors.length - 10} more errors (see the report)`);
+    const byId = new Map(cluster.findings.map((finding) => [finding.id, finding]));
+    const shown = cluster.workloads.filter((workload) => workload.verdict !== 'info');
+    for (const workload of shown.slice(0, MAX_WORKLOADS_SHOWN)) {
+      const counted = workload.findings
+        .map((id) => byId.get(id))
+        .filter((finding) => finding && !finding.exemption);
+      const rules = [...new Set(counted.map((finding) => finding?.rule))].join(',');
+      lines.push(
+        `  ${paint(workload.verdict, workload.verdict.toUpperCase().padEnd(8))} ${printable(resourceLabel(workload.resource))}  [${rules}]`,
+      );
+    }
+    if (shown.length > MAX_WORKLOADS_SHOWN)
+      lines.push(`  ... and ${shown.length - MAX_WORKLOADS_SHOWN} more (see the report)`);
+    if (shown.length === 0 && cluster.status !== 'failed') lines.push('  nothing depends on Docker Engine');
+  }
+  const counts = [...SEVERITIES]
+    .reverse()
+    .map((severity) => paint(severity, `${report.summary.bySeverity[severity]} ${severity}`))
+    .join(', ');
+  const { summary } = report;
+  lines.push(
+    `Findings: ${counts}. ${summary.workloadsAffected} workloads affected; ${summary.nodesOnDocker} of ${summary.nodes.total} nodes on Docker Engine.`,
+  );
+  if (summary.exempted > 0) lines.push(`${summary.exempted} findings exempted by policy.`);
+  for (const warning of report.warnings) lines.push(`Warning: ${warning}`);
+  return lines.join('\n');
+}
