@@ -1,0 +1,168 @@
+import { describe, expect, test } from 'vitest';
+import { audit, daemonSet, findingsOf, podSpec, rulesFound, verdictOf } from '../helpers/objects.ts';
+
+describe("DS004 points a client at the node's Docker Engine (high)", () => {
+  test('DOCKER_HOST through a hostPath /var/run mounted elsewhere resolves to the node socket', () => {
+    const spec = podSpec({
+      hostPaths: { runtimesocketdir: '/var/run' },
+      containers: [
+        {
+          name: 'agent',
+          env: { DOCKER_HOST: 'unix:///host/var/run/docker.sock' },
+          mounts: [{ volume: 'runtimesocketdir', at: '/host/var/run', readOnly: true }],
+        },
+      ],
+    });
+    const report = audit([daemonSet('datadog', spec)]);
+    const [finding] = findingsOf(report, 'DS004');
+    expect(finding?.severity).toBe('high');
+    expect(finding?.evidence).toMatchObject({
+      hostPath: '/var/run/docker.sock',
+      mountPath: '/host/var/run',
+      env: 'DOCKER_HOST=unix:///host/var/run/docker.sock',
+    });
+    expect(verdictOf(report, 'DaemonSet/default/datadog')).toBe('high');
+  });
+
+  test('through the host root mounted at /host', () => {
+    const spec = podSpec({
+      hostPaths: { root: '/' },
+      containers: [
+        { env: { DOCKER_HOST: 'unix:///host/run/docker.sock' }, mounts: [{ volume: 'root', at: '/host' }] },
+      ],
+    });
+    expect(findingsOf(audit([daemonSet('a', spec)]), 'DS004')[0]?.evidence.hostPath).toBe('/run/docker.sock');
+  });
+
+  test('a plain path in any variable (DOCKER_CLIENT_ADDRESS)', () => {
+    const spec = podSpec({
+      hostPaths: { run: '/var/run' },
+      containers: [
+        {
+          env: { DOCKER_CLIENT_ADDRESS: '/var/run/docker.sock' },
+          mounts: [{ volume: 'run', at: '/var/run' }],
+        },
+      ],
+    });
+    expect(findingsOf(audit([daemonSet('a', spec)]), 'DS004')).toHaveLength(1);
+  });
+
+  test('CONTAINER_RUNTIME_ENDPOINT naming dockershim', () => {
+    const spec = podSpec({
+      hostPaths: { run: '/var/run' },
+      containers: [
+        {
+          env: { CONTAINER_RUNTIME_ENDPOINT: 'unix:///var/run/dockershim.sock' },
+          mounts: [{ volume: 'run', at: '/var/run' }],
+        },
+      ],
+    });
+    expect(findingsOf(audit([daemonSet('a', spec)]), 'DS004')[0]?.evidence.hostPath).toBe(
+      '/var/run/dockershim.sock',
+    );
+  });
+
+  test('an argument naming the socket', () => {
+    const spec = podSpec({
+      hostPaths: { sock: '/var/run/docker.sock' },
+      containers: [
+        {
+          args: ['--docker=unix:///var/run/docker.sock'],
+          mounts: [{ volume: 'sock', at: '/var/run/docker.sock' }],
+        },
+      ],
+    });
+    expect(rulesFound(audit([daemonSet('a', spec)]))).toEqual(['DS001', 'DS004']);
+  });
+
+  test('$(VAR) references are expanded as the kubelet does', () => {
+    const spec = podSpec({
+      hostPaths: { run: '/var/run' },
+      containers: [
+        {
+          env: { SOCK: '/hostrun/docker.sock', DOCKER_HOST: 'unix://$(SOCK)' },
+          mounts: [{ volume: 'run', at: '/hostrun' }],
+        },
+      ],
+    });
+    expect(findingsOf(audit([daemonSet('a', spec)]), 'DS004').map((f) => f.evidence.env)).toContain(
+      'DOCKER_HOST=unix:///hostrun/docker.sock',
+    );
+  });
+
+  test("TCP to the node's address (status.hostIP) is the node's Docker Engine", () => {
+    const spec = podSpec({
+      containers: [
+        { env: { HOST_IP: { fieldPath: 'status.hostIP' }, DOCKER_HOST: 'tcp://$(HOST_IP):2375' } },
+      ],
+    });
+    expect(findingsOf(audit([daemonSet('a', spec)]), 'DS004')[0]?.evidence.endpoint).toBe(
+      'tcp://$(HOST_IP):2375',
+    );
+  });
+
+  test('with hostNetwork, localhost is the node', () => {
+    const spec = podSpec({
+      hostNetwork: true,
+      containers: [{ env: { DOCKER_HOST: 'tcp://127.0.0.1:2375' } }],
+    });
+    expect(rulesFound(audit([daemonSet('a', spec)]))).toEqual(['DS004']);
+  });
+
+  test.each([
+    ['a containerd endpoint', { CONTAINER_RUNTIME_ENDPOINT: 'unix:///run/containerd/containerd.sock' }],
+    ['a CSI socket', { CSI_ENDPOINT: 'unix:///csi/csi.sock' }],
+    ['an unrelated TCP URL', { METRICS_URL: 'tcp://collector:2375' }],
+  ])('does not fire on %s', (_, env) => {
+    const spec = podSpec({
+      hostPaths: { run: '/run' },
+      containers: [{ env, mounts: [{ volume: 'run', at: '/run' }] }],
+    });
+    expect(findingsOf(audit([daemonSet('a', spec)]), 'DS004')).toEqual([]);
+  });
+});
+
+describe("DS008 uses a Docker daemon of its own, not the node's (low)", () => {
+  test('docker-in-docker sidecar on localhost', () => {
+    const spec = podSpec({
+      containers: [
+        { name: 'build', image: 'docker:27-cli', env: { DOCKER_HOST: 'tcp://localhost:2376' } },
+        { name: 'dind', image: 'docker:27-dind' },
+      ],
+    });
+    const report = audit([daemonSet('ci', spec)]);
+    expect(rulesFound(report)).toEqual(['DS008']);
+    expect(verdictOf(report, 'DaemonSet/default/ci')).toBe('low');
+    expect(
+      findingsOf(report, 'DS008')
+        .map((f) => f.container)
+        .sort(),
+    ).toEqual(['build', 'dind']);
+  });
+
+  test('a socket shared with the sidecar through an emptyDir is not the node socket', () => {
+    const spec = podSpec({
+      emptyDirs: ['dind-sock'],
+      containers: [
+        {
+          name: 'build',
+          env: { DOCKER_HOST: 'unix:///var/run/docker.sock' },
+          mounts: [{ volume: 'dind-sock', at: '/var/run' }],
+        },
+        { name: 'dind', image: 'docker:dind', mounts: [{ volume: 'dind-sock', at: '/var/run' }] },
+      ],
+    });
+    expect(rulesFound(audit([daemonSet('ci', spec)]))).toEqual(['DS008']);
+  });
+
+  test('a remote daemon over TCP', () => {
+    const spec = podSpec({ containers: [{ env: { DOCKER_HOST: 'tcp://docker.ci.svc:2375' } }] });
+    expect(findingsOf(audit([daemonSet('ci', spec)]), 'DS008')[0]?.severity).toBe('low');
+  });
+
+  test('a socket named in the environment that nothing mounts', () => {
+    const spec = podSpec({ containers: [{ env: { DOCKER_HOST: 'unix:///var/run/docker.sock' } }] });
+    const [finding] = findingsOf(audit([daemonSet('a', spec)]), 'DS008');
+    expect(finding?.message).toContain('no volume provides it');
+  });
+});
