@@ -8,7 +8,7 @@ import { type CliCommand, HELP, parseCommandLine, type ScanOptions } from './con
 import { AuditError, UsageError } from './errors.ts';
 import { runScan } from './pipeline.ts';
 import type { Report } from './report/model.ts';
-import { formatTerminalSummary } from './report/terminal-summary.ts';
+import { formatTerminalSummary, printable } from './report/terminal-summary.ts';
 import { RULES } from './rules/catalog.ts';
 import { rulesAsJson, rulesAsMarkdown, rulesAsText } from './rules/describe.ts';
 import { atLeast } from './rules/severity.ts';
@@ -79,7 +79,9 @@ async function scan(options: ScanOptions, io: CliIO): Promise<number> {
   });
   for (const cluster of report.clusters) {
     for (const error of cluster.errors)
-      io.stderr(`error: [${cluster.name}] ${error.source}: ${error.message}`);
+      io.stderr(
+        `error: [${printable(cluster.name)}] ${printable(error.source)}: ${printable(error.message)}`,
+      );
   }
   if (!options.quiet) {
     io.stdout(formatTerminalSummary(report, { colour: io.colour }));

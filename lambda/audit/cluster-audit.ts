@@ -116,7 +116,8 @@ export class ClusterAudit {
 
   finish(source: ClusterSourceInfo, outcome: CollectionOutcome): ClusterReport {
     const findings = new Map<string, Finding>();
-    const socketUsers = new Map<string, SocketUser & { nodes: string[] }>();
+    // One socket user per workload, container and endpoint, whichever rules saw it (DS001 and DS004 often both do).
+    const socketUsers = new Map<string, Omit<SocketUser, 'nodes'> & { nodes: Set<string> }>();
     const dependsOn = new Set(this.clusterRules.flatMap((rule) => rule.dependsOn));
     for (const item of this.pending.values()) {
       const resource = this.owners.resolve(item.subject, item.podTemplateHash);
@@ -131,17 +132,17 @@ export class ClusterAudit {
         ].join('|');
         const user = socketUsers.get(key) ?? {
           resource,
-          nodes: [],
+          nodes: new Set<string>(),
           ...(item.detection.container !== undefined && { container: item.detection.container }),
           ...(evidence.hostPath !== undefined && { hostPath: evidence.hostPath }),
           ...(evidence.endpoint !== undefined && { endpoint: evidence.endpoint }),
         };
-        user.nodes.push(...item.nodes);
+        for (const nodeName of item.nodes) user.nodes.add(nodeName);
         socketUsers.set(key, user);
       }
     }
     const facts = {
-      socketUsers: [...socketUsers.values()],
+      socketUsers: [...socketUsers.values()].map((user) => ({ ...user, nodes: [...user.nodes] })),
       dockerNodes: new Map([...this.nodes].map(([name, node]) => [name, node.dockerEngine])),
     };
     for (const rule of this.clusterRules) {

@@ -33,7 +33,10 @@ function parseYamlDocuments(text: string): ParsedFile {
     if (document.errors.length > 0) {
       const first = document.errors[0];
       const line = first?.linePos?.[0]?.line ?? (first ? lineCounter.linePos(first.pos[0]).line : undefined);
-      const message = (first?.message ?? 'invalid YAML').split('\n')[0] ?? 'invalid YAML';
+      const message = ((first?.message ?? 'invalid YAML').split('\n')[0] ?? 'invalid YAML').replace(
+        /:\s*$/,
+        '',
+      );
       result.errors.push(line === undefined ? { message } : { message, line });
       continue;
     }

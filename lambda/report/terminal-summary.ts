@@ -13,7 +13,7 @@ const COLOURS: Record<Severity, string> = {
 const RESET = '\u001b[0m';
 
 /** Control characters from a cluster must not drive the terminal (colours, cursor, title). */
-function printable(text: string): string {
+export function printable(text: string): string {
   // biome-ignore lint/suspicious/noControlCharactersInRegex: stripping them is the point
   return text.replace(/[\u0000-\u001f\u007f-\u009f]/g, '?');
 }
@@ -27,12 +27,8 @@ export function formatTerminalSummary(report: Report, options: { colour: boolean
     const docker = cluster.nodes.filter((node) => node.dockerEngine).length;
     const nodes =
       cluster.nodes.length > 0 ? `, ${cluster.nodes.length} nodes (${docker} on Docker Engine)` : '';
-    lines.push(`Cluster ${printable(cluster.name)}: ${cluster.status}${nodes}`);
-    for (const error of cluster.errors.slice(0, 10)) {
-      lines.push(`  could not read ${printable(error.source)}: ${printable(error.message)}`);
-    }
-    if (cluster.errors.length > 10)
-      lines.push(`  ... and ${cluster.errors.length - 10} more errors (see the report)`);
+    const errors = cluster.errors.length > 0 ? `, ${cluster.errors.length} errors (listed above)` : '';
+    lines.push(`Cluster ${printable(cluster.name)}: ${cluster.status}${errors}${nodes}`);
     const byId = new Map(cluster.findings.map((finding) => [finding.id, finding]));
     const shown = cluster.workloads.filter((workload) => workload.verdict !== 'info');
     for (const workload of shown.slice(0, MAX_WORKLOADS_SHOWN)) {

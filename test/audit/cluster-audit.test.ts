@@ -1,0 +1,130 @@
+import { describe, expect, test } from 'vitest';
+import { ClusterAudit } from '../../lambda/audit/cluster-audit.ts';
+import { defaultPolicy } from '../../lambda/audit/policy.ts';
+import { applyPolicyConfig, parsePolicyConfig } from '../../lambda/config/audit-config.ts';
+import { ConfigError } from '../../lambda/config/errors.ts';
+import type { WorkloadRule } from '../../lambda/rules/rule.ts';
+import { audit, daemonSet, podSpec } from '../helpers/objects.ts';
+
+const socketDs = (name: string) =>
+  daemonSet(
+    name,
+    podSpec({
+      hostPaths: { s: '/var/run/docker.sock' },
+      containers: [{ mounts: [{ volume: 's', at: '/s' }] }],
+    }),
+  );
+
+describe('the engine never lets a rule crash the run or pass by crashing', () => {
+  test('a rule that throws becomes an error for that object, the other rules still run, the cluster is partial', () => {
+    const exploding: WorkloadRule = {
+      id: 'DS999',
+      title: 'explodes',
+      severity: 'high',
+      target: 'workload',
+      rationale: 'test',
+      remediation: 'test',
+      references: [],
+      detect() {
+        throw new Error('boom');
+      },
+    };
+    const policy = defaultPolicy();
+    const run = new ClusterAudit('c', { ...policy, rules: [...policy.rules, exploding] });
+    run.add(socketDs('agent'));
+    const report = run.finish({ type: 'manifests', paths: [] }, { status: 'complete' });
+    expect(report.status).toBe('partial');
+    expect(report.errors).toEqual([{ source: 'rule DS999 on DaemonSet/default/agent', message: 'boom' }]);
+    expect(report.findings.map((f) => f.rule)).toEqual(['DS001']);
+  });
+
+  test('malformed objects are read defensively', () => {
+    const weird = [
+      {
+        kind: 'DaemonSet',
+        metadata: { name: 'x' },
+        spec: { template: { spec: { containers: 'nope', volumes: [null, 3] } } },
+      },
+      {
+        kind: 'Pod',
+        metadata: { name: 'p' },
+        spec: { containers: [{ volumeMounts: [{ name: 5 }], env: [{ name: 'DOCKER_HOST', value: 7 }] }] },
+      },
+      { kind: 'Node', metadata: { name: 'n' }, status: { nodeInfo: { containerRuntimeVersion: 42 } } },
+      { kind: 'ConfigMap', metadata: { name: 'c' }, data: { a: null, b: ['x'] } },
+    ];
+    const report = audit(weird as never);
+    expect(report.status).toBe('complete');
+    expect(report.errors).toEqual([]);
+  });
+});
+
+describe('policy from config: severity overrides, disabled rules, exemptions with reasons', () => {
+  const now = new Date('2026-11-22T12:00:00Z');
+
+  test('a severity override changes the finding and the verdict', () => {
+    const policy = applyPolicyConfig(
+      defaultPolicy(now),
+      parsePolicyConfig({ rules: { DS001: { severity: 'medium' } } }, 'p'),
+    );
+    expect(audit([socketDs('a')], policy).workloads[0]?.verdict).toBe('medium');
+  });
+
+  test('a disabled rule does not run', () => {
+    const policy = applyPolicyConfig(
+      defaultPolicy(now),
+      parsePolicyConfig({ rules: { DS001: { enabled: false } } }, 'p'),
+    );
+    expect(audit([socketDs('a')], policy).findings).toEqual([]);
+  });
+
+  test('an exemption keeps the finding, marks it, and takes it out of verdicts and counts', () => {
+    const config = parsePolicyConfig(
+      {
+        exemptions: [
+          {
+            rule: 'DS001',
+            resource: 'DaemonSet/default/legacy-*',
+            reason: 'moves with the last Docker pool',
+            expires: '2027-01-31',
+          },
+        ],
+      },
+      'p',
+    );
+    const report = audit(
+      [socketDs('legacy-agent'), socketDs('other')],
+      applyPolicyConfig(defaultPolicy(now), config),
+    );
+    const exempt = report.findings.filter((f) => f.exemption);
+    expect(exempt.map((f) => f.resource.name)).toEqual(['legacy-agent']);
+    expect(exempt[0]?.exemption).toEqual({
+      reason: 'moves with the last Docker pool',
+      expires: '2027-01-31',
+    });
+    expect(report.workloads.map((w) => w.resource.name)).toEqual(['other']);
+    expect(report.summary).toMatchObject({ exempted: 1, workloadsAffected: 1 });
+  });
+
+  test('an expired exemption no longer applies', () => {
+    const config = parsePolicyConfig(
+      { exemptions: [{ rule: 'DS001', reason: 'old', expires: '2026-01-01' }] },
+      'p',
+    );
+    expect(audit([socketDs('a')], applyPolicyConfig(defaultPolicy(now), config)).summary.exempted).toBe(0);
+  });
+
+  test.each([
+    [{ rules: { DS999: { severity: 'low' } } }, 'no such rule'],
+    [{ rules: { DS001: { severity: 'urgent' } } }, 'severity must be one of'],
+    [{ exemptions: [{ rule: 'DS001' }] }, 'reason is required'],
+    [{ exemptions: [{ reason: 'x' }] }, 'must name a rule, a resource or a findingId'],
+    [{ exemptions: [{ reason: 'x', resource: 'falco' }] }, 'Kind/namespace/name'],
+    [{ exemptions: [{ reason: 'x', rule: 'DS001', expires: 'soon' }] }, 'YYYY-MM-DD'],
+    [{ agents: [{ id: 'a' }] }, 'vendor must be a non-empty string'],
+    [{ severity: {} }, 'unknown setting'],
+  ])('rejects %j with a clear error', (input, message) => {
+    expect(() => parsePolicyConfig(input, 'policy.yaml')).toThrow(ConfigError);
+    expect(() => parsePolicyConfig(input, 'policy.yaml')).toThrow(message);
+  });
+});
