@@ -1,4 +1,5 @@
 import { annotationsOf, asString, dig, type KubeObject, nameOf } from '../../kube/objects.ts';
+import type { Evidence } from '../rule.ts';
 
 /** The annotation kubeadm keeps the node's CRI socket in; `kubeadm upgrade` reads it. */
 export const KUBEADM_CRI_SOCKET_ANNOTATION = 'kubeadm.alpha.kubernetes.io/cri-socket';
@@ -49,4 +50,17 @@ export function kubeletMinorVersion(version: string): number | undefined {
   if (!match) return undefined;
   const major = Number(match[1]);
   return major > 1 ? Number.POSITIVE_INFINITY : Number(match[2]);
+}
+
+/** What node findings show: the node, its runtime and kubelet, and the kubeadm annotation when set. */
+export function nodeEvidence(runtime: NodeRuntime): Evidence {
+  const evidence: Evidence = {
+    node: runtime.name,
+    runtime: `${runtime.runtime}://${runtime.runtimeVersion}`,
+    kubeletVersion: runtime.kubeletVersion,
+  };
+  if (runtime.criSocketAnnotation !== undefined) {
+    evidence.annotation = `${KUBEADM_CRI_SOCKET_ANNOTATION}=${runtime.criSocketAnnotation}`;
+  }
+  return evidence;
 }

@@ -1,6 +1,6 @@
-import { KUBEADM_CRI_SOCKET_ANNOTATION, nodeRuntimeOf } from '../lib/node-runtime.ts';
+import { nodeEvidence, nodeRuntimeOf } from '../lib/node-runtime.ts';
 import { References } from '../references.ts';
-import type { Evidence, ObjectRule } from '../rule.ts';
+import type { ObjectRule } from '../rule.ts';
 import { Severity } from '../severity.ts';
 
 export const criDockerdNode: ObjectRule = {
@@ -19,14 +19,7 @@ export const criDockerdNode: ObjectRule = {
     const annotationNamesCriDockerd = (runtime.criSocketAnnotation ?? '').includes('cri-dockerd');
     const dockerThroughCriDockerd = runtime.dockerEngine && !runtime.dockershim;
     if (!dockerThroughCriDockerd && !(annotationNamesCriDockerd && !runtime.dockerEngine)) return [];
-    const evidence: Evidence = {
-      node: runtime.name,
-      runtime: `${runtime.runtime}://${runtime.runtimeVersion}`,
-      kubeletVersion: runtime.kubeletVersion,
-    };
-    if (runtime.criSocketAnnotation !== undefined) {
-      evidence.annotation = `${KUBEADM_CRI_SOCKET_ANNOTATION}=${runtime.criSocketAnnotation}`;
-    }
+    const evidence = nodeEvidence(runtime);
     return [
       {
         message: dockerThroughCriDockerd

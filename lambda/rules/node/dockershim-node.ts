@@ -1,6 +1,6 @@
-import { KUBEADM_CRI_SOCKET_ANNOTATION, nodeRuntimeOf } from '../lib/node-runtime.ts';
+import { nodeEvidence, nodeRuntimeOf } from '../lib/node-runtime.ts';
 import { References } from '../references.ts';
-import type { Detection, Evidence, ObjectRule } from '../rule.ts';
+import type { Detection, ObjectRule } from '../rule.ts';
 import { Severity } from '../severity.ts';
 
 export const dockershimNode: ObjectRule = {
@@ -18,14 +18,7 @@ export const dockershimNode: ObjectRule = {
     const runtime = nodeRuntimeOf(node);
     const annotationNamesDockershim = (runtime.criSocketAnnotation ?? '').includes('dockershim');
     if (!runtime.dockershim && !annotationNamesDockershim) return [];
-    const evidence: Evidence = {
-      node: runtime.name,
-      runtime: `${runtime.runtime}://${runtime.runtimeVersion}`,
-      kubeletVersion: runtime.kubeletVersion,
-    };
-    if (runtime.criSocketAnnotation !== undefined) {
-      evidence.annotation = `${KUBEADM_CRI_SOCKET_ANNOTATION}=${runtime.criSocketAnnotation}`;
-    }
+    const evidence = nodeEvidence(runtime);
     const detection: Detection = {
       message: runtime.dockershim
         ? `Node ${runtime.name} runs Docker ${runtime.runtimeVersion} through dockershim (kubelet ${runtime.kubeletVersion || 'version unknown'}); it cannot move to Kubernetes 1.24 or later as it is.`

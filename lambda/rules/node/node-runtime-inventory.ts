@@ -1,4 +1,4 @@
-import { nodeRuntimeOf } from '../lib/node-runtime.ts';
+import { nodeEvidence, nodeRuntimeOf } from '../lib/node-runtime.ts';
 import { References } from '../references.ts';
 import type { ObjectRule } from '../rule.ts';
 import { Severity } from '../severity.ts';
@@ -19,11 +19,7 @@ export const nodeRuntimeInventory: ObjectRule = {
     return [
       {
         message: `Node ${runtime.name} runs ${runtime.runtime} ${runtime.runtimeVersion} (kubelet ${runtime.kubeletVersion || 'version unknown'}).`,
-        evidence: {
-          node: runtime.name,
-          runtime: `${runtime.runtime}://${runtime.runtimeVersion}`,
-          kubeletVersion: runtime.kubeletVersion,
-        },
+        evidence: nodeEvidence(runtime),
       },
     ];
   },
