@@ -111,3 +111,56 @@ export interface Report {
   /** Things the reader should know that are not collection errors (an expired exemption, ...). */
   warnings: string[];
 }
+
+/**
+ * What changed since the previous run, per cluster and for the fleet. This is `diff.json`,
+ * kept beside each run's reports, and exactly the document the generic webhook posts.
+ */
+export const DIFF_EVENT = 'dockershim-audit.diff';
+
+export interface SeverityChange {
+  finding: Finding;
+  from: Severity;
+}
+
+export interface ClusterDiff {
+  name: string;
+  status: ClusterStatus;
+  /** The cluster's status in the previous run; absent when it was not in that run. */
+  previousStatus?: ClusterStatus;
+  /** Findings whose id was not in the previous run. */
+  new: Finding[];
+  /**
+   * Findings of the previous run whose id is gone. Always empty when this run or the previous
+   * one could not read the cluster completely: absence of evidence is not evidence of a fix.
+   */
+  resolved: Finding[];
+  /** How many findings are in both runs. */
+  unchanged: number;
+  severityChanged: SeverityChange[];
+  /** Nodes that ran Docker Engine in the previous run and no longer do. */
+  nodesLeftDocker: string[];
+  /** Why `resolved` is withheld, when it is. */
+  resolvedWithheld?: string;
+}
+
+export interface DiffDocument {
+  event: typeof DIFF_EVENT;
+  runId: string;
+  previousRunId?: string;
+  generatedAt: string;
+  /** Link to the full report (a presigned URL for S3 stores). */
+  reportUrl?: string;
+  /** True when there was no previous run to compare with: every finding is new. */
+  baseline: boolean;
+  clusters: ClusterDiff[];
+  summary: {
+    new: number;
+    resolved: number;
+    unchanged: number;
+    newBySeverity: SeverityCounts;
+    resolvedBySeverity: SeverityCounts;
+  };
+  /** Why the comparison is limited (previous run unreadable, clusters incomplete, ...). */
+  notes: string[];
+}
