@@ -253,14 +253,19 @@ export class ClusterAudit {
   }
 }
 
-/** Names a vendor's agent may go by: the object's, its owner's, its generateName stem. */
+/**
+ * Names a vendor's agent may go by: its owners' names (a ReplicaSet's without the template
+ * hash), or its own name when nothing owns it. A pod's own generated name adds nothing its
+ * owner's does not, and would make every pod's names unique.
+ */
 function workloadNames(object: KubeObject): string[] {
   const meta = metaOf(object);
-  const names = [meta.name, meta.generateName, ...(meta.ownerReferences ?? []).map((owner) => owner?.name)];
+  const owners = (meta.ownerReferences ?? [])
+    .map((owner) => owner?.name)
+    .filter((name) => typeof name === 'string' && name !== '');
+  if (owners.length === 0) return typeof meta.name === 'string' ? [meta.name] : [];
   const hash = labelsOf(object)['pod-template-hash'];
-  return names
-    .filter((name): name is string => typeof name === 'string' && name !== '')
-    .map((name) => (hash ? name.replace(`-${hash}`, '') : name).replace(/-$/, ''));
+  return hash ? owners.map((name) => (name as string).replace(`-${hash}`, '')) : (owners as string[]);
 }
 
 /**

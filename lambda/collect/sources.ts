@@ -1,10 +1,8 @@
-import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { GetParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { describeError } from '../errors.ts';
 import type { ClusterSource } from './cluster-source.ts';
 import { ClusterConnectionError } from './errors.ts';
 import type { RetryPolicy } from './kube/api-client.ts';
-import { type EksCluster, type EksDependencies, eksEndpoint } from './kube/eks-endpoint.ts';
+import type { EksCluster, EksDependencies } from './kube/eks-endpoint.ts';
 import {
   type KubeconfigSource,
   kubeconfigEndpoint,
@@ -49,7 +47,8 @@ export function eksClusterSource(
     ...options,
     name,
     describe: {},
-    connect: () => eksEndpoint(cluster, dependencies),
+    // AWS SDK clients load only where they are used: the CLI over a kubeconfig never pays for them.
+    connect: async () => (await import('./kube/eks-endpoint.ts')).eksEndpoint(cluster, dependencies),
   });
 }
 
@@ -88,6 +87,7 @@ export function storedKubeconfigSource(
 async function readStoredKubeconfig(secret: KubeconfigSecret, origin: string): Promise<string> {
   try {
     if ('secretArn' in secret) {
+      const { GetSecretValueCommand, SecretsManagerClient } = await import('@aws-sdk/client-secrets-manager');
       const client = new SecretsManagerClient({ region: regionOfArn(secret.secretArn) });
       try {
         const value = await client.send(new GetSecretValueCommand({ SecretId: secret.secretArn }));
@@ -97,6 +97,7 @@ async function readStoredKubeconfig(secret: KubeconfigSecret, origin: string): P
         client.destroy();
       }
     } else {
+      const { GetParameterCommand, SSMClient } = await import('@aws-sdk/client-ssm');
       const client = new SSMClient({});
       try {
         const value = await client.send(

@@ -85,19 +85,28 @@ export class KubeApiClient {
   }
 
   /**
-   * Every item of a list, one page at a time (`limit`/`continue`), so memory holds a page and
-   * not the whole cluster. An expired continue token restarts the list from the beginning.
+   * Every item of a list, one page at a time (`limit`/`continue`), so memory holds a page (and
+   * the next one in flight) rather than the whole cluster. The next page is asked for before
+   * the current one is handed over, so the server prepares it while the caller audits this
+   * one. An expired continue token (410 Gone) restarts the list from the beginning.
    */
   async *listPages(path: string, options: ListPageOptions): AsyncGenerator<unknown[]> {
-    let continueToken: string | undefined;
-    let restarts = 0;
-    for (;;) {
+    const fetchPage = (continueToken: string | undefined): Promise<unknown> => {
       const query = new URLSearchParams({ limit: String(options.limit) });
       if (options.fieldSelector) query.set('fieldSelector', options.fieldSelector);
       if (continueToken) query.set('continue', continueToken);
+      const request = this.getJson(`${path}?${query}`);
+      // A caller that stops early leaves this request behind; its failure must not go unhandled.
+      request.catch(() => undefined);
+      return request;
+    };
+    let continueToken: string | undefined;
+    let restarts = 0;
+    let pending = fetchPage(undefined);
+    for (;;) {
       let page: unknown;
       try {
-        page = await this.getJson(`${path}?${query}`);
+        page = await pending;
       } catch (error) {
         if (
           error instanceof KubeApiError &&
@@ -108,13 +117,15 @@ export class KubeApiClient {
           restarts++;
           continueToken = undefined;
           options.onRestart?.();
+          pending = fetchPage(undefined);
           continue;
         }
         throw error;
       }
       const record = (page ?? {}) as { items?: unknown; metadata?: { continue?: unknown } };
-      yield Array.isArray(record.items) ? record.items : [];
       continueToken = typeof record.metadata?.continue === 'string' ? record.metadata.continue : undefined;
+      if (continueToken) pending = fetchPage(continueToken);
+      yield Array.isArray(record.items) ? record.items : [];
       if (!continueToken) return;
     }
   }

@@ -80,22 +80,59 @@ export function parseAgentSignatures(input: unknown, origin: string): AgentSigna
   });
 }
 
+interface CompiledCatalog {
+  /** Image pattern → agent, checked against each path suffix of a repository. */
+  images: Map<string, AgentSignature>;
+  /** Name patterns as token lists, indexed by their first token. */
+  names: Map<string, Array<{ tokens: string[]; agent: AgentSignature }>>;
+}
+
+const compiledCatalogs = new WeakMap<AgentCatalog, CompiledCatalog>();
+
+/** Matching runs for every pod of a cluster: patterns are prepared once per catalog. */
+function compiled(catalog: AgentCatalog): CompiledCatalog {
+  let entry = compiledCatalogs.get(catalog);
+  if (!entry) {
+    entry = { images: new Map(), names: new Map() };
+    for (const agent of catalog.agents) {
+      for (const pattern of agent.images) if (!entry.images.has(pattern)) entry.images.set(pattern, agent);
+      for (const pattern of agent.names) {
+        const tokens = pattern.split(/[-.]/);
+        const first = tokens[0] ?? '';
+        entry.names.set(first, [...(entry.names.get(first) ?? []), { tokens, agent }]);
+      }
+    }
+    compiledCatalogs.set(catalog, entry);
+  }
+  return entry;
+}
+
 export function matchAgent(
   catalog: AgentCatalog,
   names: readonly string[],
   images: readonly string[],
 ): AgentSignature | undefined {
-  const repositories = images.map(imageRepository);
-  const tokenised = names.map((name) => name.toLowerCase().split(/[-.]/));
-  return catalog.agents.find(
-    (agent) =>
-      agent.images.some((pattern) =>
-        repositories.some((repo) => repo === pattern || repo.endsWith(`/${pattern}`)),
-      ) ||
-      agent.names.some((pattern) =>
-        tokenised.some((tokens) => containsTokens(tokens, pattern.split(/[-.]/))),
-      ),
-  );
+  const { images: byImage, names: byName } = compiled(catalog);
+  const candidates: AgentSignature[] = [];
+  for (const image of images) {
+    // "gcr.io/datadoghq/agent" matches the patterns "gcr.io/datadoghq/agent", "datadoghq/agent" and "agent".
+    const segments = imageRepository(image).split('/');
+    for (let start = 0; start < segments.length; start++) {
+      const agent = byImage.get(segments.slice(start).join('/'));
+      if (agent) candidates.push(agent);
+    }
+  }
+  for (const name of names) {
+    const tokens = name.toLowerCase().split(/[-.]/);
+    tokens.forEach((token, start) => {
+      for (const pattern of byName.get(token) ?? []) {
+        if (pattern.tokens.every((expected, offset) => tokens[start + offset] === expected))
+          candidates.push(pattern.agent);
+      }
+    });
+  }
+  // The catalog's order decides between candidates: user entries come first.
+  return candidates.length === 0 ? undefined : catalog.agents.find((agent) => candidates.includes(agent));
 }
 
 /** Every ConfigMap name the catalog's agents are configured through, sorted, each once. */
@@ -118,18 +155,23 @@ export function vendorGuidance(catalog: AgentCatalog, id: string): AgentGuidance
   return agent ? guidanceOf(agent) : undefined;
 }
 
+const repositories = new Map<string, string>();
+
 /** `registry:5000/org/repo:tag@sha256:...` → `registry:5000/org/repo`, lower-case. */
 export function imageRepository(image: string): string {
+  let repository = repositories.get(image);
+  if (repository === undefined) {
+    repository = repositoryOf(image);
+    // A cluster runs a few thousand images at most; bounded all the same.
+    if (repositories.size > 10_000) repositories.clear();
+    repositories.set(image, repository);
+  }
+  return repository;
+}
+
+function repositoryOf(image: string): string {
   const withoutDigest = image.split('@')[0] ?? '';
   const lastSlash = withoutDigest.lastIndexOf('/');
   const colon = withoutDigest.indexOf(':', lastSlash + 1);
   return (colon === -1 ? withoutDigest : withoutDigest.slice(0, colon)).toLowerCase();
-}
-
-function containsTokens(haystack: readonly string[], needle: readonly string[]): boolean {
-  if (needle.length === 0) return false;
-  for (let start = 0; start + needle.length <= haystack.length; start++) {
-    if (needle.every((token, offset) => haystack[start + offset] === token)) return true;
-  }
-  return false;
 }

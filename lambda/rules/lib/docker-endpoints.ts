@@ -39,17 +39,42 @@ const DOCKER_ENV_NAME = /DOCKER/i;
 const NODE_FIELD_PATHS = new Set(['status.hostIP', 'status.hostIPs', 'spec.nodeName']);
 const HOST_FLAGS = new Set(['-H', '--host']);
 
+/**
+ * Text that cannot name a Docker endpoint is skipped before any regular expression runs:
+ * most env values and arguments are ordinary, and a cluster has a lot of them.
+ */
+function mayNameEndpoint(text: string): boolean {
+  return text.includes('sock') || text.includes('pipe') || text.includes('tcp://') || text.includes('unix:');
+}
+
+const analysed = new WeakMap<WorkloadView, DockerEndpointUse[]>();
+
+/** Computed once per pod spec, however many rules ask. */
 export function dockerEndpointsOf(view: WorkloadView): DockerEndpointUse[] {
+  let uses = analysed.get(view);
+  if (!uses) {
+    uses = findDockerEndpoints(view);
+    analysed.set(view, uses);
+  }
+  return uses;
+}
+
+function findDockerEndpoints(view: WorkloadView): DockerEndpointUse[] {
   const uses: DockerEndpointUse[] = [];
   for (const container of view.containers) {
     for (const variable of container.env) {
-      if (variable.value === undefined) continue;
-      const origin = { env: `${variable.name}=${excerpt(variable.value, '')}` };
+      const value = variable.value;
+      if (value === undefined || !mayNameEndpoint(value)) continue;
       const tcpIsDocker = DOCKER_ENV_NAME.test(variable.name);
-      uses.push(...endpointsIn(view, container, variable.value, tcpIsDocker, () => origin));
+      uses.push(
+        ...endpointsIn(view, container, value, tcpIsDocker, () => ({
+          env: `${variable.name}=${excerpt(value, '')}`,
+        })),
+      );
     }
     const mentionsDocker = container.argv.some((token) => /docker/i.test(token));
     container.argv.forEach((token, index) => {
+      if (!mayNameEndpoint(token)) return;
       const previous = container.argv[index - 1] ?? '';
       const tcpIsDocker = /docker/i.test(token) || (mentionsDocker && HOST_FLAGS.has(previous));
       uses.push(

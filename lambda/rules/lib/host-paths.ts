@@ -58,6 +58,19 @@ export type HostPathClass = (typeof HostPathClass)[keyof typeof HostPathClass];
  * become lower-case with forward slashes (`C:\ProgramData\docker` → `c:/programdata/docker`).
  */
 export function normalisePath(raw: string): string {
+  let normalised = normalisedPaths.get(raw);
+  if (normalised === undefined) {
+    normalised = normaliseUncached(raw);
+    // The same few paths come back for every pod of a cluster; the cache is bounded all the same.
+    if (normalisedPaths.size > 10_000) normalisedPaths.clear();
+    normalisedPaths.set(raw, normalised);
+  }
+  return normalised;
+}
+
+const normalisedPaths = new Map<string, string>();
+
+function normaliseUncached(raw: string): string {
   const trimmed = raw.trim();
   const pipe = /^(?:\\\\|\/\/)\.(?:\\|\/)pipe(?:\\|\/)+(.+)$/i.exec(trimmed);
   if (pipe?.[1]) return `${WINDOWS_PIPE_PREFIX}${pipe[1].replace(/[\\/]+$/, '').toLowerCase()}`;

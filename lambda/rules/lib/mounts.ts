@@ -1,5 +1,5 @@
 import type { Evidence } from '../rule.ts';
-import { classifyHostPath, type HostPathClass, isOtherRuntimeSocket } from './host-paths.ts';
+import { classifyHostPath, HostPathClass, isOtherRuntimeSocket } from './host-paths.ts';
 import type { ContainerView, MountView, WorkloadView } from './workload-view.ts';
 
 export interface HostMount {
@@ -8,19 +8,30 @@ export interface HostMount {
   hostPathClass: HostPathClass;
 }
 
-/** Every hostPath mount of the pod whose node path falls in one of the classes. */
-export function hostMountsOf(view: WorkloadView, classes: readonly HostPathClass[]): HostMount[] {
-  const found: HostMount[] = [];
-  for (const container of view.containers) {
-    for (const mount of container.mounts) {
-      if (mount.hostPath === undefined) continue;
-      const hostPathClass = classifyHostPath(mount.hostPath);
-      if (classes.includes(hostPathClass)) {
-        found.push({ container, mount: mount as MountView & { hostPath: string }, hostPathClass });
+const classified = new WeakMap<WorkloadView, HostMount[]>();
+
+/** Every hostPath mount of the pod, classified once per pod spec however many rules ask. */
+function classifiedHostMounts(view: WorkloadView): HostMount[] {
+  let mounts = classified.get(view);
+  if (!mounts) {
+    mounts = [];
+    for (const container of view.containers) {
+      for (const mount of container.mounts) {
+        if (mount.hostPath === undefined) continue;
+        const hostPathClass = classifyHostPath(mount.hostPath);
+        if (hostPathClass !== HostPathClass.unrelated) {
+          mounts.push({ container, mount: mount as MountView & { hostPath: string }, hostPathClass });
+        }
       }
     }
+    classified.set(view, mounts);
   }
-  return found;
+  return mounts;
+}
+
+/** Every hostPath mount of the pod whose node path falls in one of the classes. */
+export function hostMountsOf(view: WorkloadView, classes: readonly HostPathClass[]): HostMount[] {
+  return classifiedHostMounts(view).filter((found) => classes.includes(found.hostPathClass));
 }
 
 /** The pod also mounts a containerd, CRI-O or podman socket: it is built for more than one runtime. */

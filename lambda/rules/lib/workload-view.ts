@@ -84,35 +84,41 @@ export function buildWorkloadView(spec: PodSpec): WorkloadView {
   return view;
 }
 
+// Runs for every container of every pod of a cluster: plain loops, few allocations.
 function containersOf(list: unknown, role: ContainerRole, hostPaths: Map<string, string>): ContainerView[] {
-  return (asArray<unknown>(list).filter(isRecord) as Container[]).map((container, index) => {
-    const env = envOf(container.env);
-    const expand = expander(env);
-    const argv = [...asArray<unknown>(container.command), ...asArray<unknown>(container.args)]
-      .filter((token): token is string => typeof token === 'string')
-      .map(expand);
-    return {
-      name: asString(container.name) ?? `${role}[${index}]`,
+  const views: ContainerView[] = [];
+  const containers = asArray<unknown>(list);
+  for (let index = 0; index < containers.length; index++) {
+    const container = containers[index];
+    if (!isRecord(container)) continue;
+    const { name, image, command, args, env: rawEnv, volumeMounts } = container as Container;
+    const env = envOf(rawEnv);
+    const argv: string[] = [];
+    for (const token of [asArray<unknown>(command), asArray<unknown>(args)].flat()) {
+      if (typeof token === 'string') argv.push(expand(token, env));
+    }
+    views.push({
+      name: asString(name) ?? `${role}[${index}]`,
       role,
-      image: asString(container.image) ?? '',
+      image: asString(image) ?? '',
       env,
       argv,
-      mounts: mountsOf(container.volumeMounts, hostPaths),
-    };
-  });
+      mounts: mountsOf(volumeMounts, hostPaths),
+    });
+  }
+  return views;
 }
 
 function envOf(list: unknown): EnvView[] {
   const env: EnvView[] = [];
-  const expand = expander(env);
-  for (const item of asArray<unknown>(list).filter(isRecord) as EnvVar[]) {
-    const name = asString(item.name);
-    if (!name) continue;
+  for (const item of asArray<unknown>(list)) {
+    if (!isRecord(item)) continue;
+    const { name, value, valueFrom } = item as EnvVar;
+    if (typeof name !== 'string' || name === '') continue;
     const entry: EnvView = { name };
-    const value = asString(item.value);
-    if (value !== undefined) entry.value = expand(value);
-    const fieldPath = asString(item.valueFrom?.fieldRef?.fieldPath);
-    if (fieldPath) entry.fieldPath = fieldPath;
+    if (typeof value === 'string') entry.value = expand(value, env);
+    const fieldPath = valueFrom?.fieldRef?.fieldPath;
+    if (typeof fieldPath === 'string' && fieldPath !== '') entry.fieldPath = fieldPath;
     env.push(entry);
   }
   return env;
@@ -122,13 +128,13 @@ function envOf(list: unknown): EnvView[] {
  * Kubernetes expands `$(VAR)` from variables defined earlier in the list; unknown references
  * stay as written (and `$$(VAR)` is an escape), exactly as the kubelet does.
  */
-function expander(env: readonly EnvView[]): (text: string) => string {
-  return (text) =>
-    text.replace(/\$?\$\(([A-Za-z_][A-Za-z0-9_.-]*)\)/g, (match, name: string) => {
-      if (match.startsWith('$$')) return match.slice(1);
-      const found = env.find((e) => e.name === name && e.value !== undefined);
-      return found?.value ?? match;
-    });
+function expand(text: string, env: readonly EnvView[]): string {
+  if (!text.includes('$(')) return text;
+  return text.replace(/\$?\$\(([A-Za-z_][A-Za-z0-9_.-]*)\)/g, (match, name: string) => {
+    if (match.startsWith('$$')) return match.slice(1);
+    const found = env.find((e) => e.name === name && e.value !== undefined);
+    return found?.value ?? match;
+  });
 }
 
 function mountsOf(list: unknown, hostPaths: Map<string, string>): MountView[] {

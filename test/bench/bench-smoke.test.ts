@@ -1,0 +1,35 @@
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { describe, expect, test } from 'vitest';
+import { REPO_ROOT } from '../helpers/paths.ts';
+
+const run = promisify(execFile);
+
+describe('the benchmark harness (a smoke run; the figures come from npm run bench)', () => {
+  test('measures tiny clusters, renders, audits a small fleet, and ends with the JSON line', async () => {
+    const { stdout } = await run(process.execPath, [`${REPO_ROOT}bench/run.ts`, '--smoke'], {
+      cwd: REPO_ROOT,
+      timeout: 60_000,
+      env: { ...process.env, KUBECTL: process.env.KUBECTL ?? 'kubectl' },
+    });
+    const lines = stdout.trim().split('\n');
+    expect(lines[0]).toMatch(
+      /^\s*pods\s+nodes\s+audit s\s+floor s\s+kubectl s\s+peak RSS MB\s+audit\/floor\s+audit\/kubectl$/,
+    );
+    expect(stdout).toMatch(/rendering 200 findings: HTML [\d.]+ s, Markdown [\d.]+ s/);
+    expect(stdout).toMatch(/fleet: 3 clusters of 200 pods in [\d.]+ s \(3 complete\)/);
+    const summary = JSON.parse(lines.at(-1) ?? '{}');
+    expect(Object.keys(summary)).toEqual([
+      'pods',
+      'auditS',
+      'floorS',
+      'kubectlS',
+      'peakRssMb',
+      'auditOverFloor',
+      'auditOverKubectl',
+    ]);
+    expect(summary.pods).toBe(600);
+    for (const key of ['auditS', 'floorS', 'kubectlS', 'peakRssMb', 'auditOverFloor', 'auditOverKubectl'])
+      expect(summary[key]).toBeGreaterThan(0);
+  }, 90_000);
+});
