@@ -85,7 +85,7 @@ async function scan(options: ScanOptions, io: CliIO): Promise<number> {
     ? applyPolicyConfig(base, await loadPolicyConfig(options.configPath))
     : base;
   const { sources, usingDemo } = sourcesFor(options);
-  const store = openStore(
+  const store = await openStore(
     options.store,
     options.kmsKeyId === undefined ? {} : { kmsKeyId: options.kmsKeyId },
   );
@@ -136,7 +136,7 @@ async function scan(options: ScanOptions, io: CliIO): Promise<number> {
 }
 
 async function verify(options: VerifyOptions, io: CliIO): Promise<number> {
-  const result = await verifyStore(openStore(options.store));
+  const result = await verifyStore(await openStore(options.store));
   if (result.runs.length === 0 && result.problems.length === 0 && result.unchained.length === 0)
     throw new AuditError('STORE_EMPTY', `no stored runs in ${result.location}`, {
       hint: 'Name the store the scans wrote to with --store (s3://BUCKET/PREFIX or a folder).',

@@ -3,7 +3,7 @@ import { UsageError } from '../errors.ts';
 import { REPORT_FORMATS, type ReportFormat } from '../report/render.ts';
 import { isSeverity, SEVERITIES, type Severity } from '../rules/severity.ts';
 import { parseStoreLocation, type StoreLocation } from '../store/open-store.ts';
-import { MAX_LINK_SECONDS } from '../store/s3-store.ts';
+import { MAX_LINK_SECONDS } from '../store/report-store.ts';
 
 export const DEFAULT_OUT_DIR = './audit-reports';
 export const DEFAULT_MANIFEST_CLUSTER = 'manifests';

@@ -1,8 +1,6 @@
-import { S3Client } from '@aws-sdk/client-s3';
 import { UsageError } from '../errors.ts';
 import { LocalDirectoryStore } from './local-store.ts';
 import type { ReportStore } from './report-store.ts';
-import { S3ReportStore, s3ClientConfig } from './s3-store.ts';
 
 export type StoreLocation = { type: 's3'; bucket: string; prefix: string } | { type: 'local'; dir: string };
 
@@ -31,12 +29,20 @@ export interface OpenStoreOptions {
   env?: NodeJS.ProcessEnv;
 }
 
-export function openStore(location: StoreLocation, options: OpenStoreOptions = {}): ReportStore {
+/** Opens a store; the AWS SDK is loaded only for S3, so that local runs start fast. */
+export async function openStore(
+  location: StoreLocation,
+  options: OpenStoreOptions = {},
+): Promise<ReportStore> {
   if (location.type === 'local') {
     if (options.kmsKeyId !== undefined)
       throw new UsageError('--kms-key-id encrypts objects in S3; it needs --store s3://BUCKET/PREFIX');
     return new LocalDirectoryStore(location.dir);
   }
+  const [{ S3Client }, { S3ReportStore, s3ClientConfig }] = await Promise.all([
+    import('@aws-sdk/client-s3'),
+    import('./s3-store.ts'),
+  ]);
   const env = options.env ?? process.env;
   const endpoint = env.AWS_ENDPOINT_URL_S3 ?? env.AWS_ENDPOINT_URL;
   const client = new S3Client(s3ClientConfig(endpoint ? { endpoint } : {}));

@@ -1,3 +1,6 @@
+/** SigV4 presigned URLs live at most seven days; links to stored reports never ask for more. */
+export const MAX_LINK_SECONDS = 7 * 24 * 3600;
+
 /**
  * Where runs are kept: S3 in production, a local folder by default. Only I/O lives behind
  * this interface; the layout, pointers, hash chain and verification are built on top of it

@@ -7,10 +7,8 @@ import {
 } from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { StoreError } from './errors.ts';
-import type { ReportStore } from './report-store.ts';
+import { MAX_LINK_SECONDS, type ReportStore } from './report-store.ts';
 
-/** SigV4 presigned URLs live at most seven days. */
-export const MAX_LINK_SECONDS = 7 * 24 * 3600;
 export const DEFAULT_LINK_SECONDS = MAX_LINK_SECONDS;
 /** Attempts per request, the first included: S3's 5xx, throttling and network errors are retried with backoff. */
 export const DEFAULT_S3_ATTEMPTS = 5;
