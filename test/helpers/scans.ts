@@ -31,25 +31,23 @@ export function scanManifests(
   });
 }
 
-export const socketAgent = (name: string, namespace = 'monitoring') =>
-  daemonSet(
+/** A DaemonSet whose one container mounts `hostPath` at the same path. */
+function hostPathDaemonSet(name: string, namespace: string, container: string, hostPath: string) {
+  return daemonSet(
     name,
     podSpec({
-      hostPaths: { sock: '/var/run/docker.sock' },
-      containers: [{ name: 'agent', mounts: [{ volume: 'sock', at: '/var/run/docker.sock' }] }],
+      hostPaths: { host: hostPath },
+      containers: [{ name: container, mounts: [{ volume: 'host', at: hostPath }] }],
     }),
     namespace,
   );
+}
+
+export const socketAgent = (name: string, namespace = 'monitoring') =>
+  hostPathDaemonSet(name, namespace, 'agent', '/var/run/docker.sock');
 
 export const dockerLogReader = (name: string, namespace = 'logging') =>
-  daemonSet(
-    name,
-    podSpec({
-      hostPaths: { logs: '/var/lib/docker/containers' },
-      containers: [{ name: 'reader', mounts: [{ volume: 'logs', at: '/var/lib/docker/containers' }] }],
-    }),
-    namespace,
-  );
+  hostPathDaemonSet(name, namespace, 'reader', '/var/lib/docker/containers');
 
 export const dockershimNode = (name: string) => node(name, 'docker://20.10.24', 'v1.23.17');
 export const containerdNode = (name: string) => node(name, 'containerd://1.7.13', 'v1.28.5');

@@ -8,25 +8,11 @@ import {
   type PreviousRuns,
 } from '../../lambda/report/diff.ts';
 import type { ClusterReport, ClusterStatus, Report } from '../../lambda/report/model.ts';
-import { audit, daemonSet, node, podSpec } from '../helpers/objects.ts';
+import { audit, node } from '../helpers/objects.ts';
+import { assertValidDiff } from '../helpers/report-schema.ts';
+import { dockerLogReader, socketAgent } from '../helpers/scans.ts';
 
-const socketAgent = (name: string) =>
-  daemonSet(
-    name,
-    podSpec({
-      hostPaths: { sock: '/var/run/docker.sock' },
-      containers: [{ name: 'agent', mounts: [{ volume: 'sock', at: '/var/run/docker.sock' }] }],
-    }),
-    'monitoring',
-  );
-const logReader = daemonSet(
-  'log-reader',
-  podSpec({
-    hostPaths: { logs: '/var/lib/docker/containers' },
-    containers: [{ name: 'reader', mounts: [{ volume: 'logs', at: '/logs' }] }],
-  }),
-  'logging',
-);
+const logReader = dockerLogReader('log-reader');
 const dockerNode = node('worker-1', 'docker://20.10.7', 'v1.23.4');
 const containerdNode = node('worker-1', 'containerd://1.7.13', 'v1.28.5');
 
@@ -154,6 +140,7 @@ describe('diff of a fleet', () => {
       report([named('prod', [logReader, socketAgent('b')]), named('staging', [logReader])]),
       previous,
     );
+    assertValidDiff(diff);
     expect(diff.event).toBe('dockershim-audit.diff');
     expect(diff.baseline).toBe(false);
     expect(diff.previousRunId).toBe('20261121T030000Z-aaaaaa');

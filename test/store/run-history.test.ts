@@ -5,6 +5,7 @@ import { describe, expect, test } from 'vitest';
 import { LocalDirectoryStore } from '../../lambda/store/local-store.ts';
 import { clusterPointerKey, clusterSegment } from '../../lambda/store/run-history.ts';
 import { FIXTURES_DIR } from '../helpers/paths.ts';
+import { assertValidDiff, assertValidManifest } from '../helpers/report-schema.ts';
 import {
   containerdNode,
   dockerLogReader,
@@ -50,6 +51,15 @@ describe('run history in a local folder', () => {
     // diff.json is kept with the run, byte for byte what the pipeline returned.
     const stored = await readFile(join(dir, 'store', 'runs', second.report.runId, 'diff.json'), 'utf8');
     expect(JSON.parse(stored)).toEqual(second.diff);
+    assertValidDiff(JSON.parse(stored));
+    const manifest = JSON.parse(
+      await readFile(join(dir, 'store', 'runs', second.report.runId, 'manifest.json'), 'utf8'),
+    );
+    assertValidManifest(manifest);
+    expect(manifest.previous?.runId).toBe(first.report.runId);
+    expect(manifest.clusters).toEqual([
+      { name: 'prod', status: 'complete', source: 'manifests', findings: 4 },
+    ]);
   });
 
   test('a partial run after a complete one reports what is new but nothing as resolved, and says why', async () => {
@@ -62,6 +72,7 @@ describe('run history in a local folder', () => {
       { prod: [partial, join(FIXTURES_DIR, 'manifests', 'broken-files')] },
       store,
     );
+    assertValidDiff(run.diff);
     const [prod] = run.diff.clusters;
     expect(prod?.status).toBe('partial');
     expect(prod?.resolved).toEqual([]);
