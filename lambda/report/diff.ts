@@ -48,8 +48,17 @@ export function diffReports(report: Report, previous: PreviousRuns): DiffDocumen
   );
   const current = new Set(report.clusters.map((cluster) => cluster.name));
   const left = (previous.fleetClusters ?? []).filter((name) => !current.has(name));
+  const compared = clusters.some((cluster) => cluster.previousRunId !== undefined);
   const notes = [
     ...previous.notes,
+    ...(compared
+      ? clusters
+          .filter((cluster) => cluster.previousRunId === undefined)
+          .map(
+            (cluster) =>
+              `Cluster ${cluster.name} has no earlier run: ${cluster.new.length === 1 ? 'its 1 finding counts' : `its ${cluster.new.length} findings all count`} as new.`,
+          )
+      : []),
     ...left.map(
       (name) =>
         `Cluster ${name} was in the previous run and is not in this one; its findings are not counted as resolved.`,
@@ -59,7 +68,7 @@ export function diffReports(report: Report, previous: PreviousRuns): DiffDocumen
     event: DIFF_EVENT,
     runId: report.runId,
     generatedAt: report.generatedAt,
-    baseline: clusters.every((cluster) => cluster.previousRunId === undefined),
+    baseline: !compared,
     clusters,
     summary: {
       new: sum(clusters, (cluster) => cluster.new.length),

@@ -154,6 +154,20 @@ describe('diff of a fleet', () => {
     expect(diff.notes).toEqual([expect.stringMatching(/^Cluster retired was in the previous run/)]);
   });
 
+  test('a cluster added to the fleet: its findings are new, and a note says why', () => {
+    const previous: PreviousRuns = {
+      runId: '20261121T030000Z-aaaaaa',
+      clusters: new Map([
+        ['prod', { latest: reading('20261121T030000Z-aaaaaa', named('prod', [logReader])) }],
+      ]),
+      notes: [],
+    };
+    const diff = diffReports(report([named('prod', [logReader]), named('eu', [socketAgent('a')])]), previous);
+    expect(diff.baseline).toBe(false);
+    expect(diff.summary).toMatchObject({ new: 1, unchanged: 1 });
+    expect(diff.notes).toEqual(['Cluster eu has no earlier run: its 1 finding counts as new.']);
+  });
+
   test('with no previous run the diff is a baseline that keeps the notes', () => {
     const diff = diffReports(report([named('prod', [logReader])]), {
       clusters: new Map(),
