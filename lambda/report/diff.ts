@@ -159,7 +159,7 @@ function nodesLeftDocker(cluster: ClusterReport, before: ClusterReport): string[
 }
 
 /** Most severe first, then by resource and rule, so that diff.json is stable. */
-export function sortFindings(findings: readonly Finding[]): Finding[] {
+function sortFindings(findings: readonly Finding[]): Finding[] {
   return [...findings].sort(
     (a, b) =>
       severityRank(b.severity) - severityRank(a.severity) ||

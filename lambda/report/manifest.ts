@@ -50,7 +50,7 @@ export function sha256Hex(body: string | Uint8Array): string {
   return createHash('sha256').update(body).digest('hex');
 }
 
-export function describeArtifact(artifact: Artifact): ManifestArtifact {
+function describeArtifact(artifact: Artifact): ManifestArtifact {
   const bytes = Buffer.byteLength(artifact.body, 'utf8');
   return { name: artifact.name, contentType: artifact.contentType, bytes, sha256: sha256Hex(artifact.body) };
 }

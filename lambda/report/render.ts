@@ -10,7 +10,7 @@ import { buildReportView, type ViewInput } from './view-model.ts';
 export const ReportFormat = { json: 'json', html: 'html', md: 'md' } as const;
 export type ReportFormat = (typeof ReportFormat)[keyof typeof ReportFormat];
 export const REPORT_FORMATS: readonly ReportFormat[] = ['json', 'html', 'md'];
-export const DIFF_ARTIFACT = 'diff.json';
+const DIFF_ARTIFACT = 'diff.json';
 
 export interface Artifact {
   name: string;

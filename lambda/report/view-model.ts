@@ -48,7 +48,8 @@ export interface NodesView {
   /** Share of nodes that no longer run Docker Engine, in whole percent. */
   migratedPercent: number;
   runtimes: Array<{ category: RuntimeCategory; label: string; count: number }>;
-  /** Donut segments on a circle of radius DONUT_RADIUS. */
+  radius: number;
+  /** Donut segments on a circle of `radius`. */
   donut: Array<{ category: RuntimeCategory; dashArray: string; dashOffset: number }>;
 }
 
@@ -168,7 +169,7 @@ export interface ViewInput {
 
 const DESCENDING: readonly Severity[] = [...SEVERITIES].reverse();
 
-export const SEVERITY_MEANING: Record<Severity, string> = {
+const SEVERITY_MEANING: Record<Severity, string> = {
   critical: 'broken now',
   high: 'breaks without Docker',
   medium: 'needs a look',
@@ -198,7 +199,8 @@ const RUNTIME_ORDER: readonly RuntimeCategory[] = [
   'cri-o',
   'other',
 ];
-export const DONUT_RADIUS = 15.9155; // circumference 100: dash lengths are percentages
+/** Circumference 100, so that dash lengths are percentages. */
+const DONUT_RADIUS = 15.9155;
 const FLEET_CHANGE_ROWS = 50;
 
 export function buildReportView(report: Report, input: ViewInput = {}): ReportView {
@@ -290,7 +292,7 @@ function severityBar(counts: Record<Severity, number>): ReportView['severityBar'
   });
 }
 
-export function runtimeCategory(node: NodeReport): RuntimeCategory {
+function runtimeCategory(node: NodeReport): RuntimeCategory {
   if (node.dockershim) return 'dockershim';
   if (node.dockerEngine) return 'cri-dockerd';
   const runtime = node.runtime.toLowerCase();
@@ -323,6 +325,7 @@ function nodesView(nodes: readonly NodeReport[]): NodesView {
     onDocker,
     offDocker: total - onDocker,
     migratedPercent: total === 0 ? 0 : Math.floor(((total - onDocker) / total) * 100),
+    radius: DONUT_RADIUS,
     runtimes,
     donut,
   };
@@ -634,7 +637,7 @@ function runRows(report: Report, diff: DiffDocument | undefined): ReportView['ru
 }
 
 /** `2026-11-22 03:00 UTC`: the report is read in many time zones. */
-export function timeLabel(iso: string): string {
+function timeLabel(iso: string): string {
   return /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}/.test(iso) ? `${iso.slice(0, 10)} ${iso.slice(11, 16)} UTC` : iso;
 }
 

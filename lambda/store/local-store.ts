@@ -5,8 +5,6 @@ import { errnoCode, errorText, writeFileAtomically } from './atomic-file.ts';
 import { StoreError } from './errors.ts';
 import type { ReportStore } from './report-store.ts';
 
-export const DEFAULT_LOCAL_STORE = './audit-reports';
-
 const HINTS: Record<string, string> = {
   ENOSPC: 'The disk is full. Free some space or choose another folder with --store.',
   EACCES: 'Choose a folder you can write to with --store.',
