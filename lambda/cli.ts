@@ -11,19 +11,32 @@ import {
 import { ManifestSource } from './collect/manifest-source.ts';
 import { kubeconfigContextSources } from './collect/sources.ts';
 import { applyPolicyConfig, loadPolicyConfig } from './config/audit-config.ts';
-import { type CliCommand, HELP, parseCommandLine, type ScanOptions } from './config/cli-options.ts';
+import {
+  type CliCommand,
+  HELP,
+  parseCommandLine,
+  type ScanOptions,
+  type VerifyOptions,
+} from './config/cli-options.ts';
 import { AuditError, UsageError } from './errors.ts';
 import { runScan } from './pipeline.ts';
 import type { Report } from './report/model.ts';
-import { formatTerminalSummary, printable } from './report/terminal-summary.ts';
+import {
+  formatDiffLine,
+  formatTerminalSummary,
+  formatVerifyResult,
+  printable,
+} from './report/terminal-summary.ts';
 import { agentConfigMapNames } from './rules/agents/agent-catalog.ts';
 import { RULES } from './rules/catalog.ts';
 import { rulesAsJson, rulesAsMarkdown, rulesAsText } from './rules/describe.ts';
 import { atLeast } from './rules/severity.ts';
+import { openStore } from './store/open-store.ts';
+import { verifyStore } from './store/verify.ts';
 import { TOOL_VERSION } from './version.ts';
 
 /** Exit codes, as README documents them. */
-export const ExitCode = { ok: 0, incomplete: 1, usage: 2, failOn: 3 } as const;
+export const ExitCode = { ok: 0, incomplete: 1, usage: 2, failOn: 3, tampered: 4 } as const;
 
 export interface CliIO {
   stdout(text: string): void;
@@ -49,7 +62,11 @@ export async function main(argv: readonly string[], io: CliIO = processIO()): Pr
   }
   switch (command.command) {
     case 'help':
-      io.stdout(command.topic === 'scan' || command.topic === 'rules' ? HELP[command.topic] : HELP.main);
+      io.stdout(
+        command.topic === 'scan' || command.topic === 'rules' || command.topic === 'verify'
+          ? HELP[command.topic]
+          : HELP.main,
+      );
       return command.topic && !(command.topic in HELP) ? ExitCode.usage : ExitCode.ok;
     case 'version':
       io.stdout(TOOL_VERSION);
@@ -65,6 +82,8 @@ export async function main(argv: readonly string[], io: CliIO = processIO()): Pr
       return ExitCode.ok;
     case 'scan':
       return scan(command.options, io).catch((error: unknown) => reportError(error, io));
+    case 'verify':
+      return verify(command.options, io).catch((error: unknown) => reportError(error, io));
   }
 }
 
@@ -74,14 +93,20 @@ async function scan(options: ScanOptions, io: CliIO): Promise<number> {
     ? applyPolicyConfig(base, await loadPolicyConfig(options.configPath))
     : base;
   const { sources, usingDemo } = sourcesFor(options, policy);
+  const store = await openStore(
+    options.store,
+    options.kmsKeyId === undefined ? {} : { kmsKeyId: options.kmsKeyId },
+  );
   const progress = options.quiet
     ? undefined
     : (cluster: string, message: string) => io.stderr(`[${cluster}] ${message}`);
-  const { report, written } = await runScan({
+  const { report, diff, written, stored, storeError } = await runScan({
     sources,
     policy,
     formats: options.formats,
     outDir: options.outDir,
+    store,
+    ...(options.linkExpiresInSeconds !== undefined && { linkExpiresInSeconds: options.linkExpiresInSeconds }),
     identity: localIdentity(),
     concurrency: options.live.concurrency,
     ...(progress && { onProgress: progress }),
@@ -98,6 +123,8 @@ async function scan(options: ScanOptions, io: CliIO): Promise<number> {
     io.stdout(
       `Report: ${html ?? written[0]} (${written.map((path) => path.slice(path.lastIndexOf('/') + 1)).join(', ')})`,
     );
+    io.stdout(formatDiffLine(diff));
+    if (stored) io.stdout(`Kept as run ${stored.runId} in ${printable(stored.location)}`);
     if (usingDemo) {
       io.stdout(
         [
@@ -110,7 +137,24 @@ async function scan(options: ScanOptions, io: CliIO): Promise<number> {
       );
     }
   }
+  if (storeError) {
+    reportError(storeError, io);
+    io.stderr('The run was not stored; the next run compares with the last stored one.');
+    return ExitCode.incomplete;
+  }
   return exitCodeFor(report, options);
+}
+
+async function verify(options: VerifyOptions, io: CliIO): Promise<number> {
+  const result = await verifyStore(await openStore(options.store));
+  if (result.runs.length === 0 && result.problems.length === 0 && result.unchained.length === 0)
+    throw new AuditError('STORE_EMPTY', `no stored runs in ${result.location}`, {
+      hint: 'Name the store the scans wrote to with --store (s3://BUCKET/PREFIX or a folder).',
+    });
+  const { out, err, intact } = formatVerifyResult(result, { quiet: options.quiet });
+  for (const line of out) io.stdout(line);
+  for (const line of err) io.stderr(line);
+  return intact ? ExitCode.ok : ExitCode.tampered;
 }
 
 /**

@@ -2,15 +2,28 @@ import type { AuditPolicy } from './audit/policy.ts';
 import { isExpired } from './audit/policy.ts';
 import { auditFleet } from './audit/run-fleet.ts';
 import type { ClusterSource } from './collect/cluster-source.ts';
+import { AuditError, describeError } from './errors.ts';
 import { assembleReport, newRunId } from './report/assemble.ts';
-import type { Report } from './report/model.ts';
+import { diffReports } from './report/diff.ts';
+import { timingsOf } from './report/manifest.ts';
+import type { DiffDocument, Report } from './report/model.ts';
 import { type Artifact, type ReportFormat, renderReport } from './report/render.ts';
+import { StoreError } from './store/errors.ts';
+import type { ReportStore } from './store/report-store.ts';
+import {
+  loadPrevious,
+  type PreviousState,
+  reportKeyOf,
+  type StoredRun,
+  saveRun,
+} from './store/run-history.ts';
 import { writeArtifacts } from './store/write-artifacts.ts';
 import { RULES_VERSION, TOOL_VERSION } from './version.ts';
 
 /**
  * The one pipeline both entries run: collect and detect per cluster, assemble the report,
- * render it, write it. Entries only turn their input (flags, an event) into a request.
+ * compare it with the previous run, render it, write it, store it. Entries only turn their
+ * input (flags, an event) into a request.
  */
 export interface ScanRequest {
   sources: readonly ClusterSource[];
@@ -18,6 +31,10 @@ export interface ScanRequest {
   formats: readonly ReportFormat[];
   /** Folder for the rendered report; nothing is written without one. */
   outDir?: string;
+  /** Where runs are kept and the previous run is read from. Without one the diff is a baseline. */
+  store?: ReportStore;
+  /** How long the link to the stored report stays valid (S3 presigned URLs), in seconds. */
+  linkExpiresInSeconds?: number;
   identity?: string;
   concurrency?: number;
   now?: () => Date;
@@ -26,9 +43,17 @@ export interface ScanRequest {
 
 export interface ScanResult {
   report: Report;
+  /** What changed since the previous run; exactly the stored diff.json. */
+  diff: DiffDocument;
   artifacts: Artifact[];
   /** Paths written under outDir. */
   written: string[];
+  /** The stored run, when the store took it. */
+  stored?: StoredRun;
+  /** Why the run could not be stored; the pointers did not move. The report in outDir is still there. */
+  storeError?: AuditError;
+  /** A link to the stored HTML report (presigned for S3, a path for a folder): for notifications. */
+  reportLink?: string;
 }
 
 export async function runScan(request: ScanRequest): Promise<ScanResult> {
@@ -38,6 +63,7 @@ export async function runScan(request: ScanRequest): Promise<ScanResult> {
     ...(request.concurrency !== undefined && { concurrency: request.concurrency }),
     ...(request.onProgress && { onProgress: request.onProgress }),
   });
+  const auditedAt = now();
   const report = assembleReport(clusters, {
     runId: newRunId(startedAt),
     generatedAt: startedAt,
@@ -46,9 +72,49 @@ export async function runScan(request: ScanRequest): Promise<ScanResult> {
     ...(request.identity !== undefined && { identity: request.identity }),
     warnings: policyWarnings(request.policy),
   });
-  const artifacts = await renderReport(report, request.formats);
+  const previous: PreviousState = request.store
+    ? await loadPrevious(
+        request.store,
+        report.clusters.map((cluster) => cluster.name),
+      )
+    : {
+        clusters: new Map(),
+        clusterPointers: new Map(),
+        notes: ['No report store: nothing to compare with.'],
+      };
+  const diff = diffReports(report, previous);
+  const artifacts = await renderReport(report, request.formats, {
+    diff,
+    ...(previous.manifest && { previousManifest: previous.manifest }),
+  });
   const written = request.outDir === undefined ? [] : await writeArtifacts(request.outDir, artifacts);
-  return { report, artifacts, written };
+  const result: ScanResult = { report, diff, artifacts, written };
+  if (!request.store) return result;
+  try {
+    result.stored = await saveRun(request.store, {
+      report,
+      artifacts,
+      previous,
+      timings: timingsOf(startedAt, auditedAt, now()),
+    });
+  } catch (error) {
+    result.storeError =
+      error instanceof AuditError
+        ? error
+        : new StoreError(request.store.location, describeError(error), { cause: error });
+    return result;
+  }
+  const key = reportKeyOf(report.runId, artifacts);
+  if (key !== undefined) {
+    // A link that cannot be made (no credentials to sign with) costs the link, not the run.
+    result.reportLink = await request.store
+      .link(
+        key,
+        request.linkExpiresInSeconds === undefined ? {} : { expiresInSeconds: request.linkExpiresInSeconds },
+      )
+      .catch(() => undefined);
+  }
+  return result;
 }
 
 function policyWarnings(policy: AuditPolicy): string[] {

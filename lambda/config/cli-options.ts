@@ -2,6 +2,8 @@ import { parseArgs } from 'node:util';
 import { UsageError } from '../errors.ts';
 import { REPORT_FORMATS, type ReportFormat } from '../report/render.ts';
 import { isSeverity, SEVERITIES, type Severity } from '../rules/severity.ts';
+import { parseStoreLocation, type StoreLocation } from '../store/open-store.ts';
+import { MAX_LINK_SECONDS } from '../store/report-store.ts';
 
 export const DEFAULT_OUT_DIR = './audit-reports';
 export const DEFAULT_MANIFEST_CLUSTER = 'manifests';
@@ -25,9 +27,18 @@ export interface ScanOptions {
   source: ScanSource;
   live: LiveOptions;
   outDir: string;
+  /** Where runs are kept: `--store`, else the `--out` folder (its runs/ keeps the history). */
+  store: StoreLocation;
+  kmsKeyId?: string;
+  linkExpiresInSeconds?: number;
   formats: ReportFormat[];
   configPath?: string;
   failOn?: Severity;
+  quiet: boolean;
+}
+
+export interface VerifyOptions {
+  store: StoreLocation;
   quiet: boolean;
 }
 
@@ -36,6 +47,7 @@ export type RulesFormat = 'text' | 'json' | 'markdown';
 export type CliCommand =
   | { command: 'scan'; options: ScanOptions }
   | { command: 'rules'; format: RulesFormat }
+  | { command: 'verify'; options: VerifyOptions }
   | { command: 'help'; topic?: string }
   | { command: 'version' };
 
@@ -44,12 +56,14 @@ export const HELP = {
 
 Usage:
   dockershim-audit scan [source] [options]   audit and write the report
+  dockershim-audit verify [--store S]        check the stored runs' evidence (hash chain)
   dockershim-audit rules [--format F]        list the rules (text, json, markdown)
   dockershim-audit help [command]            help for a command
   dockershim-audit --version
 
 Run "dockershim-audit scan --help" for the scan options.
-Exit codes: 0 done, 1 error or incomplete input, 2 usage error, 3 findings at or above --fail-on.`,
+Exit codes: 0 done, 1 error or incomplete input, 2 usage error, 3 findings at or above --fail-on,
+4 verify found a changed or missing artifact.`,
   scan: `Usage: dockershim-audit scan [source] [options]
 
 Sources (with none: the current kubeconfig context, or the bundled demo when there is
@@ -69,7 +83,11 @@ Live clusters:
 
 Options:
   --cluster-name NAME   name of the cluster the manifests describe (default: ${DEFAULT_MANIFEST_CLUSTER})
-  --out DIR             folder for report.json, report.html, report.md (default: ${DEFAULT_OUT_DIR})
+  --out DIR             folder for report.json, report.html, report.md, diff.json (default: ${DEFAULT_OUT_DIR})
+  --store LOCATION      where every run is kept and the previous one is read from:
+                        s3://BUCKET/PREFIX or a folder (default: the --out folder)
+  --kms-key-id KEY      encrypt stored objects with SSE-KMS under KEY (S3 stores)
+  --link-expiry TIME    how long links to a stored S3 report stay valid: 3600, 12h, 7d (default and most: 7d)
   --format LIST         formats to write, comma-separated: ${REPORT_FORMATS.join(',')} (default: all)
   --config FILE         policy file: severity overrides, exemptions, extra agent signatures
   --fail-on SEVERITY    exit 3 when a finding at or above SEVERITY exists (${SEVERITIES.join(', ')})
@@ -81,7 +99,18 @@ Exit codes: 0 done, 1 error or incomplete input (a file or cluster could not be 
 
 Examples:
   dockershim-audit scan --manifests k8s/ --fail-on high
+  dockershim-audit scan --manifests k8s/ --store s3://audit-evidence/prod --kms-key-id alias/audit
   kubectl get pods,daemonsets,deployments,nodes -A -o json | dockershim-audit scan --manifests -`,
+  verify: `Usage: dockershim-audit verify [--store LOCATION] [--quiet]
+
+Walks the hash chain of the stored runs from the latest back to the first: every artifact
+must match the SHA-256 in its run's manifest, and every manifest the hash the next run
+recorded. Names each artifact that was changed, removed or added.
+
+  --store LOCATION      s3://BUCKET/PREFIX or a folder (default: ${DEFAULT_OUT_DIR})
+  --quiet               print only problems
+
+Exit codes: 0 intact, 1 the store could not be read, 2 usage error, 4 changed or missing evidence.`,
   rules: `Usage: dockershim-audit rules [--format text|json|markdown]
 
 Lists every rule with its id, severity and title (json and markdown add the rationale,
@@ -96,9 +125,10 @@ export function parseCommandLine(argv: readonly string[]): CliCommand {
     return rest[0] === undefined ? { command: 'help' } : { command: 'help', topic: rest[0] };
   if (first === 'scan') return parseScan(rest);
   if (first === 'rules') return parseRules(rest);
+  if (first === 'verify') return parseVerify(rest);
   throw new UsageError(
     `unknown command "${first}"`,
-    'Commands: scan, rules, help. Run "dockershim-audit --help".',
+    'Commands: scan, verify, rules, help. Run "dockershim-audit --help".',
   );
 }
 
@@ -114,6 +144,9 @@ function parseScan(argv: readonly string[]): CliCommand {
     concurrency: { type: 'string' },
     'cluster-name': { type: 'string' },
     out: { type: 'string' },
+    store: { type: 'string' },
+    'kms-key-id': { type: 'string' },
+    'link-expiry': { type: 'string' },
     format: { type: 'string' },
     config: { type: 'string' },
     'fail-on': { type: 'string' },
@@ -142,6 +175,8 @@ function parseScan(argv: readonly string[]): CliCommand {
   if (chosen.length > 1) throw new UsageError(`choose one source: ${chosen.join(' or ')}`);
   if (values['all-contexts'] && contexts.length > 0)
     throw new UsageError('--all-contexts and --context exclude each other');
+  const outDir = nonEmpty(values.out, '--out') ?? DEFAULT_OUT_DIR;
+  const store = nonEmpty(values.store, '--store');
   const options: ScanOptions = {
     source:
       manifests.length > 0
@@ -166,7 +201,8 @@ function parseScan(argv: readonly string[]): CliCommand {
       clusterTimeoutSeconds: positiveInteger(values['cluster-timeout'], '--cluster-timeout', 600),
       concurrency: positiveInteger(values.concurrency, '--concurrency', 4),
     },
-    outDir: nonEmpty(values.out, '--out') ?? DEFAULT_OUT_DIR,
+    outDir,
+    store: parseStoreLocation(store ?? outDir),
     formats: parseFormats(values.format as string | undefined),
     quiet: values.quiet === true,
   };
@@ -175,6 +211,14 @@ function parseScan(argv: readonly string[]): CliCommand {
   }
   const config = nonEmpty(values.config, '--config');
   if (config !== undefined) options.configPath = config;
+  const kmsKeyId = nonEmpty(values['kms-key-id'], '--kms-key-id');
+  if (kmsKeyId !== undefined) {
+    if (options.store.type !== 's3')
+      throw new UsageError('--kms-key-id encrypts objects in S3; it needs --store s3://BUCKET/PREFIX');
+    options.kmsKeyId = kmsKeyId;
+  }
+  const linkExpiry = nonEmpty(values['link-expiry'], '--link-expiry');
+  if (linkExpiry !== undefined) options.linkExpiresInSeconds = parseDuration(linkExpiry, '--link-expiry');
   const failOn = values['fail-on'];
   if (failOn !== undefined) {
     if (!isSeverity(failOn)) throw new UsageError(`--fail-on must be one of ${SEVERITIES.join(', ')}`);
@@ -195,6 +239,38 @@ function parseRules(argv: readonly string[]): CliCommand {
     throw new UsageError('--format must be text, json or markdown');
   }
   return { command: 'rules', format };
+}
+
+function parseVerify(argv: readonly string[]): CliCommand {
+  const { values, positionals } = parseStrict(argv, {
+    store: { type: 'string' },
+    quiet: { type: 'boolean', short: 'q' },
+    help: { type: 'boolean', short: 'h' },
+  });
+  if (values.help) return { command: 'help', topic: 'verify' };
+  if (positionals.length > 0)
+    throw new UsageError(`unexpected argument "${positionals[0]}"`, 'Name the store with --store LOCATION.');
+  return {
+    command: 'verify',
+    options: {
+      store: parseStoreLocation(nonEmpty(values.store, '--store') ?? DEFAULT_OUT_DIR),
+      quiet: values.quiet === true,
+    },
+  };
+}
+
+const UNIT_SECONDS: Record<string, number> = { s: 1, m: 60, h: 3600, d: 86400 };
+
+/** `3600`, `90m`, `12h`, `7d`: at least a minute, at most what a presigned URL allows. */
+export function parseDuration(value: string, flag: string): number {
+  const match = /^(\d+)([smhd]?)$/.exec(value.trim());
+  const seconds = match ? Number(match[1]) * (UNIT_SECONDS[match[2] || 's'] ?? 1) : Number.NaN;
+  if (!Number.isSafeInteger(seconds) || seconds < 60 || seconds > MAX_LINK_SECONDS)
+    throw new UsageError(
+      `${flag}: "${value}" is not a duration between 1m and 7d`,
+      'Give seconds (3600) or a number with s, m, h or d (12h, 7d).',
+    );
+  return seconds;
 }
 
 type OptionSpec = Record<string, { type: 'string' | 'boolean'; multiple?: boolean; short?: string }>;

@@ -3,19 +3,38 @@
  * (`{{value}}`, never `{{{value}}}` on cluster data); Markdown has its own rules.
  */
 
-const MARKDOWN_SPECIAL = /[\\`*_{}[\]()#+!|~>-]/g;
+/**
+ * Characters that start inline Markdown anywhere in a line: code spans, emphasis, links and
+ * images (`[`, `]`; `(` only means something after `]`), table cells, strikethrough, GitHub
+ * issue references and math. Escaped with a backslash, which GFM turns back into the character.
+ */
+const MARKDOWN_INLINE = /[\\`*_[\]|~#$!]/g;
+/** What starts a block when it opens a line: lists, quotes, headings, setext underlines, rules. */
+const MARKDOWN_BLOCK_START = /^(\s*)([-+=]|\d+[.)](?=\s|$))/;
 
 /**
  * Escapes text for GitHub-flavoured Markdown so that it renders as the same characters:
- * no emphasis, links, images, code spans, table cells, raw HTML or mentions can be forged.
+ * no emphasis, links, images, code spans, table cells, raw HTML or mentions can be forged,
+ * wherever the template puts it; URLs stay text. Line breaks become spaces: a value stays on its line.
  */
 export function escapeMarkdown(text: string): string {
-  return text
-    .replace(/&/g, '&amp;')
-    .replace(/</g, '&lt;')
-    .replace(/@/g, '&#64;')
-    .replace(MARKDOWN_SPECIAL, (character) => (character === '>' ? '&gt;' : `\\${character}`))
-    .replace(/\r?\n/g, ' ');
+  // Backslashes first, entities after: an entity's own `#` must not be escaped.
+  return (
+    text
+      .replace(MARKDOWN_INLINE, (character) => `\\${character}`)
+      // GFM links bare URLs; an escape inside `://` or `www.` keeps them text.
+      .replace(/\b([a-z][a-z0-9+.-]*):(?=\/\/)/gi, '$1\\:')
+      .replace(/\b(www)\./gi, '$1\\.')
+      .replace(/&/g, '&amp;')
+      .replace(/</g, '&lt;')
+      .replace(/>/g, '&gt;')
+      .replace(/@/g, '&#64;')
+      .replace(/\r\n|[\r\n\u2028\u2029]/g, ' ')
+      .replace(
+        MARKDOWN_BLOCK_START,
+        (_, space: string, marker: string) => `${space}${marker.slice(0, -1)}\\${marker.slice(-1)}`,
+      )
+  );
 }
 
 /** Applies `escape` to every string in a JSON-like value, keeping its shape. */

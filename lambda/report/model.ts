@@ -128,6 +128,8 @@ export interface ClusterDiff {
   status: ClusterStatus;
   /** The cluster's status in the previous run; absent when it was not in that run. */
   previousStatus?: ClusterStatus;
+  /** The run this cluster is compared with; absent when there is none (the cluster's baseline). */
+  previousRunId?: string;
   /** Findings whose id was not in the previous run. */
   new: Finding[];
   /**

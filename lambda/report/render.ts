@@ -3,12 +3,14 @@ import { basename, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Handlebars from 'handlebars';
 import { escapeMarkdown, escapeStrings } from './escape.ts';
-import type { Report } from './model.ts';
-import { buildReportView } from './view-model.ts';
+import { type ManifestLink, sha256Hex } from './manifest.ts';
+import type { DiffDocument, Report } from './model.ts';
+import { buildReportView, type ViewInput } from './view-model.ts';
 
 export const ReportFormat = { json: 'json', html: 'html', md: 'md' } as const;
 export type ReportFormat = (typeof ReportFormat)[keyof typeof ReportFormat];
 export const REPORT_FORMATS: readonly ReportFormat[] = ['json', 'html', 'md'];
+const DIFF_ARTIFACT = 'diff.json';
 
 export interface Artifact {
   name: string;
@@ -68,6 +70,7 @@ async function compileTemplates(dir: string): Promise<CompiledTemplates> {
   };
 }
 
+// Helpers compare and join; anything computed belongs in view-model.ts.
 function registerHelpers(handlebars: typeof Handlebars): void {
   handlebars.registerHelper('eq', (a: unknown, b: unknown) => a === b);
   handlebars.registerHelper(
@@ -79,18 +82,44 @@ function registerHelpers(handlebars: typeof Handlebars): void {
   );
 }
 
+export interface RenderOptions {
+  /** What changed since the previous run: written as diff.json and shown in both reports. */
+  diff?: DiffDocument;
+  /** The previous run's manifest, named in the reports' evidence footer. */
+  previousManifest?: ManifestLink;
+  /** Templates folder; by default `templatesDir()`. */
+  dir?: string;
+}
+
+/**
+ * Renders the run's artifacts: report.json (always first), diff.json when there is a diff,
+ * then the HTML and Markdown reports, whose footer carries the SHA-256 of the JSON artifacts.
+ */
 export async function renderReport(
   report: Report,
   formats: readonly ReportFormat[] = REPORT_FORMATS,
-  dir: string = templatesDir(),
+  options: RenderOptions = {},
 ): Promise<Artifact[]> {
-  const artifacts: Artifact[] = [];
-  const templates = formats.some((format) => format !== 'json') ? await templatesIn(dir) : undefined;
-  for (const format of formats) {
-    let body: string;
-    if (format === 'json') body = `${JSON.stringify(report, null, 2)}\n`;
-    else if (format === 'html') body = (templates as CompiledTemplates).html(buildReportView(report));
-    else body = (templates as CompiledTemplates).md(escapeStrings(buildReportView(report), escapeMarkdown));
+  const artifacts: Artifact[] = [
+    { name: 'report.json', contentType: CONTENT_TYPES.json, body: `${JSON.stringify(report, null, 2)}\n` },
+  ];
+  if (options.diff)
+    artifacts.push({
+      name: DIFF_ARTIFACT,
+      contentType: CONTENT_TYPES.json,
+      body: `${JSON.stringify(options.diff, null, 2)}\n`,
+    });
+  const documents = formats.filter((format) => format !== 'json');
+  if (documents.length === 0) return artifacts;
+  const templates = await templatesIn(options.dir ?? templatesDir());
+  const input: ViewInput = {
+    artifactHashes: artifacts.map((artifact) => ({ name: artifact.name, sha256: sha256Hex(artifact.body) })),
+    ...(options.diff && { diff: options.diff }),
+    ...(options.previousManifest && { previousManifest: options.previousManifest }),
+  };
+  const view = buildReportView(report, input);
+  for (const format of documents) {
+    const body = format === 'html' ? templates.html(view) : templates.md(escapeStrings(view, escapeMarkdown));
     artifacts.push({ name: `report.${format}`, contentType: CONTENT_TYPES[format], body });
   }
   return artifacts;

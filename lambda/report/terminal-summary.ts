@@ -1,5 +1,6 @@
 import { SEVERITIES, type Severity } from '../rules/severity.ts';
-import type { Report } from './model.ts';
+import type { VerifyProblem, VerifyResult } from '../store/verify.ts';
+import type { DiffDocument, Report, SeverityCounts } from './model.ts';
 import { resourceLabel } from './view-model.ts';
 
 const MAX_WORKLOADS_SHOWN = 15;
@@ -55,4 +56,69 @@ export function formatTerminalSummary(report: Report, options: { colour: boolean
   if (summary.exempted > 0) lines.push(`${summary.exempted} findings exempted by policy.`);
   for (const warning of report.warnings) lines.push(`Warning: ${warning}`);
   return lines.join('\n');
+}
+
+/** One line for the terminal: what changed since the previous run. */
+export function formatDiffLine(diff: DiffDocument): string {
+  const { summary } = diff;
+  if (diff.baseline)
+    return `Since the last run: nothing to compare with, so this run is the baseline (${summary.new} findings).`;
+  const bySeverity = (counts: SeverityCounts) =>
+    [...SEVERITIES]
+      .reverse()
+      .filter((severity) => counts[severity] > 0)
+      .map((severity) => `${counts[severity]} ${severity}`)
+      .join(', ');
+  const detail = (count: number, counts: SeverityCounts) => (count > 0 ? ` (${bySeverity(counts)})` : '');
+  const withheld = diff.clusters.filter((cluster) => cluster.resolvedWithheld).length;
+  return [
+    `Since run ${printable(diff.previousRunId ?? 'before')}: ${summary.new} new${detail(summary.new, summary.newBySeverity)},`,
+    `${summary.resolved} resolved${detail(summary.resolved, summary.resolvedBySeverity)}, ${summary.unchanged} unchanged.`,
+    withheld > 0
+      ? `Resolved findings are not known for ${withheld} incompletely read ${withheld === 1 ? 'cluster' : 'clusters'}.`
+      : '',
+  ]
+    .filter(Boolean)
+    .join(' ');
+}
+
+const PROBLEM_LABELS: Record<VerifyProblem['kind'], string> = {
+  changed: 'CHANGED',
+  removed: 'REMOVED',
+  added: 'ADDED',
+  unreadable: 'UNREADABLE',
+};
+
+/** What `verify` prints: runs checked on stdout, problems on stderr. */
+export function formatVerifyResult(
+  result: VerifyResult,
+  options: { quiet: boolean },
+): { out: string[]; err: string[]; intact: boolean } {
+  const out: string[] = [];
+  const err: string[] = [];
+  const intact = result.problems.length === 0;
+  if (!options.quiet) {
+    out.push(`Verifying ${printable(result.location)}`);
+    for (const run of result.runs)
+      out.push(
+        `  ${run.intact ? 'ok ' : 'BAD'}  ${run.runId}  ${run.artifacts} artifacts${run.generatedAt ? `  ${run.generatedAt}` : ''}`,
+      );
+    for (const runId of result.unchained)
+      out.push(
+        `  note: run ${runId} is not in the chain (an upload that did not finish, or a chain that was cut)`,
+      );
+  }
+  for (const problem of result.problems)
+    err.push(
+      `${PROBLEM_LABELS[problem.kind].padEnd(10)} ${printable(problem.key)}: ${printable(problem.detail)}`,
+    );
+  const runs = `${result.runs.length} ${result.runs.length === 1 ? 'run' : 'runs'}`;
+  if (intact) {
+    if (!options.quiet) out.push(`Chain of ${runs}: every artifact matches its manifest.`);
+  } else {
+    err.push(
+      `Chain of ${runs}: ${result.problems.length} ${result.problems.length === 1 ? 'problem' : 'problems'}. The evidence was changed or removed.`,
+    );
+  }
+  return { out, err, intact };
 }

@@ -1,6 +1,7 @@
-import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Artifact } from '../report/render.ts';
+import { errnoCode, errorText, writeFileAtomically } from './atomic-file.ts';
 import { OutputError } from './errors.ts';
 
 const HINTS: Record<string, string> = {
@@ -12,10 +13,7 @@ const HINTS: Record<string, string> = {
   ENOTDIR: 'A file stands where the folder should be. Choose another folder with --out.',
 };
 
-/**
- * Writes each artifact into `dir` through a temporary file and a rename, so that a full disk
- * or a crash never leaves a truncated report where a complete one was.
- */
+/** Writes each artifact into `dir`; a failure never leaves a truncated report where a complete one was. */
 export async function writeArtifacts(dir: string, artifacts: readonly Artifact[]): Promise<string[]> {
   try {
     await mkdir(dir, { recursive: true });
@@ -25,12 +23,9 @@ export async function writeArtifacts(dir: string, artifacts: readonly Artifact[]
   const written: string[] = [];
   for (const artifact of artifacts) {
     const target = join(dir, artifact.name);
-    const temporary = `${target}.${process.pid}.tmp`;
     try {
-      await writeFile(temporary, artifact.body, 'utf8');
-      await rename(temporary, target);
+      await writeFileAtomically(target, artifact.body);
     } catch (error) {
-      await rm(temporary, { force: true }).catch(() => undefined);
       throw outputError(target, error);
     }
     written.push(target);
@@ -39,8 +34,10 @@ export async function writeArtifacts(dir: string, artifacts: readonly Artifact[]
 }
 
 function outputError(target: string, error: unknown): OutputError {
-  const code = (error as NodeJS.ErrnoException | undefined)?.code ?? '';
-  const message = error instanceof Error ? error.message.replace(/^\w+: /, '') : String(error);
-  const hint = HINTS[code];
-  return new OutputError(target, message, hint === undefined ? { cause: error } : { hint, cause: error });
+  const hint = HINTS[errnoCode(error)];
+  return new OutputError(
+    target,
+    errorText(error),
+    hint === undefined ? { cause: error } : { hint, cause: error },
+  );
 }

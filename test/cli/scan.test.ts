@@ -20,7 +20,8 @@ describe('dockershim-audit scan', () => {
     const report: unknown = JSON.parse(await readFile(join(out, 'report.json'), 'utf8'));
     assertValidReport(report);
     expect(report.clusters[0]?.name).toBe('staging');
-    expect(await readFile(join(out, 'report.md'), 'utf8')).toContain('socket\\-agent');
+    expect(await readFile(join(out, 'report.md'), 'utf8')).toContain('**DaemonSet monitoring/socket-agent**');
+    expect(JSON.parse(await readFile(join(out, 'diff.json'), 'utf8'))).toMatchObject({ baseline: true });
   });
 
   test('several paths after one --manifests', async () => {
