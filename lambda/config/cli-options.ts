@@ -2,6 +2,12 @@ import { parseArgs } from 'node:util';
 import { UsageError } from '../errors.ts';
 import { REPORT_FORMATS, type ReportFormat } from '../report/render.ts';
 import { isSeverity, SEVERITIES, type Severity } from '../rules/severity.ts';
+import {
+  type NotifyOptions,
+  parseNotifyFlags,
+  WEBHOOK_SECRET_ENV,
+  WEBHOOK_URL_ENV,
+} from './notify-options.ts';
 
 export const DEFAULT_OUT_DIR = './audit-reports';
 export const DEFAULT_MANIFEST_CLUSTER = 'manifests';
@@ -19,6 +25,8 @@ export interface ScanOptions {
   configPath?: string;
   failOn?: Severity;
   quiet: boolean;
+  /** Where and when to post what changed; secrets are resolved from the environment later. */
+  notify: NotifyOptions;
 }
 
 export type RulesFormat = 'text' | 'json' | 'markdown';
@@ -56,6 +64,14 @@ Options:
   --quiet               print only errors
   -h, --help            this help
 
+Notifications (what changed since the previous run):
+  --webhook URL         post to this webhook (or set ${WEBHOOK_URL_ENV})
+  --webhook-format F    slack, teams or generic (default: from the URL's host, else generic);
+                        generic is signed with ${WEBHOOK_SECRET_ENV}
+  --notify WHEN         changes (default: when something changed, and on the first run),
+                        always, or never
+  --sns-topic ARN       also publish an e-mail summary to this SNS topic
+
 Exit codes: 0 done, 1 error or incomplete input (a file or cluster could not be read),
 2 usage error, 3 findings at or above --fail-on.
 
@@ -92,6 +108,10 @@ function parseScan(argv: readonly string[]): CliCommand {
     config: { type: 'string' },
     'fail-on': { type: 'string' },
     quiet: { type: 'boolean', short: 'q' },
+    webhook: { type: 'string' },
+    'webhook-format': { type: 'string' },
+    notify: { type: 'string' },
+    'sns-topic': { type: 'string' },
     help: { type: 'boolean', short: 'h' },
   });
   if (values.help) return { command: 'help', topic: 'scan' };
@@ -121,6 +141,12 @@ function parseScan(argv: readonly string[]): CliCommand {
     outDir: nonEmpty(values.out, '--out') ?? DEFAULT_OUT_DIR,
     formats: parseFormats(values.format as string | undefined),
     quiet: values.quiet === true,
+    notify: parseNotifyFlags({
+      webhook: values.webhook,
+      webhookFormat: values['webhook-format'],
+      notify: values.notify,
+      snsTopic: values['sns-topic'],
+    }),
   };
   if (values['cluster-name'] !== undefined && manifests.length === 0) {
     throw new UsageError('--cluster-name names the cluster of --manifests; it needs --manifests');
