@@ -84,6 +84,8 @@ export function corpusRuns(): Promise<CorpusRuns> {
 /** What an attacker who controls workloads or nodes can put in front of the notifier. */
 export const INJECTION =
   '<!channel> <@U123> <http://evil.example|click here> [docs](http://evil.example) **urgent** & `x`';
+/** A name with a line break, trying to pass for a line the tool wrote. */
+export const FORGED_LINE = 'Full report: http://evil.example/phish';
 
 /**
  * A cluster whose names, namespaces, container names, env values, node annotations and agent
@@ -114,6 +116,15 @@ export function injectionDiff(): DiffDocument {
       podSpec({
         hostPaths: { sock: '/var/run/docker.sock' },
         containers: [{ name: `c-${INJECTION}`, mounts: [{ volume: 'sock', at: '/var/run/docker.sock' }] }],
+      }),
+    ),
+  );
+  run.add(
+    pod(
+      `pod-b\n${FORGED_LINE}\r\n:white_check_mark: *Resolved*`,
+      podSpec({
+        hostPaths: { sock: '/var/run/docker.sock' },
+        containers: [{ name: 'c', mounts: [{ volume: 'sock', at: '/var/run/docker.sock' }] }],
       }),
     ),
   );
