@@ -8,7 +8,6 @@ import {
   topicRegion,
   WEBHOOK_FORMATS,
   type WebhookFormat,
-  type WebhookTarget,
 } from '../notify/settings.ts';
 import { ConfigError } from './errors.ts';
 
@@ -142,27 +141,31 @@ export function resolveNotifySettings(
   const problem = webhookUrlProblem(url.reveal());
   if (problem) throw new ConfigError(origin, `the webhook URL ${problem}`, WEBHOOK_URL_HINT);
   const format = options.webhookFormat ?? inferWebhookFormat(new URL(url.reveal()));
-  const target: WebhookTarget = { url, format };
-  const signingSecret = asSecret(secrets.signingSecret);
-  if (format === 'generic') {
-    if (signingSecret === undefined) {
-      throw new ConfigError(
-        origin,
-        'a generic webhook needs a signing secret',
-        `Set ${WEBHOOK_SECRET_ENV} (Secrets Manager in Lambda); receivers verify X-Signature-256 with it. For Slack or Teams, pass --webhook-format.`,
-      );
-    }
-    if (signingSecret.reveal().length < MIN_SIGNING_SECRET_LENGTH) {
-      throw new ConfigError(
-        origin,
-        `the webhook signing secret is shorter than ${MIN_SIGNING_SECRET_LENGTH} characters`,
-        'Generate one with: openssl rand -hex 32',
-      );
-    }
-    target.signingSecret = signingSecret;
-  }
-  settings.webhooks = [target];
+  settings.webhooks = [
+    format === 'generic'
+      ? { url, format, signingSecret: checkedSigningSecret(secrets.signingSecret, origin) }
+      : { url, format },
+  ];
   return settings;
+}
+
+function checkedSigningSecret(value: string | Secret | undefined, origin: string): Secret {
+  const signingSecret = asSecret(value);
+  if (signingSecret === undefined) {
+    throw new ConfigError(
+      origin,
+      'a generic webhook needs a signing secret',
+      `Set ${WEBHOOK_SECRET_ENV} (Secrets Manager in Lambda); receivers verify X-Signature-256 with it. For Slack or Teams, pass --webhook-format.`,
+    );
+  }
+  if (signingSecret.reveal().length < MIN_SIGNING_SECRET_LENGTH) {
+    throw new ConfigError(
+      origin,
+      `the webhook signing secret is shorter than ${MIN_SIGNING_SECRET_LENGTH} characters`,
+      'Generate one with: openssl rand -hex 32',
+    );
+  }
+  return signingSecret;
 }
 
 /** The CLI's settings: flags, then `DOCKERSHIM_AUDIT_WEBHOOK_URL` and `DOCKERSHIM_AUDIT_WEBHOOK_SECRET`. */

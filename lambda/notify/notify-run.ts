@@ -55,7 +55,7 @@ export async function notifyRun(
   };
   const secrets = settings.webhooks.flatMap((webhook) => [
     webhook.url.reveal(),
-    ...(webhook.signingSecret ? [webhook.signingSecret.reveal()] : []),
+    ...(webhook.format === 'generic' ? [webhook.signingSecret.reveal()] : []),
   ]);
   try {
     const decision = decideNotification(diff, settings.when);

@@ -10,13 +10,14 @@ export const WebhookFormat = { slack: 'slack', teams: 'teams', generic: 'generic
 export type WebhookFormat = (typeof WebhookFormat)[keyof typeof WebhookFormat];
 export const WEBHOOK_FORMATS: readonly WebhookFormat[] = ['slack', 'teams', 'generic'];
 
-export interface WebhookTarget {
-  /** The webhook URL. For Slack and Teams the URL itself is the credential, so it is a `Secret`. */
-  url: Secret;
-  format: WebhookFormat;
-  /** HMAC-SHA256 key for the generic format (required there, ignored by Slack and Teams). */
-  signingSecret?: Secret;
-}
+/**
+ * Where a webhook posts. The URL is a `Secret`: for Slack and Teams the URL itself is the
+ * credential. A generic webhook cannot be configured without its HMAC key: receivers verify
+ * every delivery, so an unsigned one would only be refused there.
+ */
+export type WebhookTarget =
+  | { url: Secret; format: typeof WebhookFormat.slack | typeof WebhookFormat.teams }
+  | { url: Secret; format: typeof WebhookFormat.generic; signingSecret: Secret };
 
 export interface EmailTarget {
   /** The SNS topic that e-mail subscribers listen on; its region is taken from the ARN. */

@@ -36,7 +36,7 @@ export function idempotencyKey(runId: string): string {
 
 export function webhookNotifier(target: WebhookTarget, policy: DeliveryPolicy, io: DeliveryIO): Notifier {
   const url = new URL(target.url.reveal());
-  const signingSecret = target.signingSecret?.reveal();
+  const signingSecret = target.format === 'generic' ? target.signingSecret.reveal() : undefined;
   const secrets = [...urlSecrets(url), ...(signingSecret ? [signingSecret] : [])];
   const where = describeUrl(url);
   return {

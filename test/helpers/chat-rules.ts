@@ -85,18 +85,11 @@ export function slackLinks(message: unknown): Array<{ url: string; label: string
 
 /** All the text a Slack message shows, entities decoded, for "does it say X" checks. */
 export function slackText(message: unknown): string {
-  const texts: string[] = [];
-  const walk = (value: unknown): void => {
-    if (Array.isArray(value)) value.forEach(walk);
-    else if (isObject(value)) {
-      for (const [key, item] of Object.entries(value)) {
-        if (key === 'text' && typeof item === 'string') texts.push(item);
-        else walk(item);
-      }
-    }
-  };
-  walk(message);
-  return texts.join('\n').replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&amp;/g, '&');
+  return collect(message, (node) => (typeof node.text === 'string' ? [node.text] : []))
+    .join('\n')
+    .replace(/&lt;/g, '<')
+    .replace(/&gt;/g, '>')
+    .replace(/&amp;/g, '&');
 }
 
 const CARD_ELEMENTS = new Set(['TextBlock', 'RichTextBlock', 'FactSet', 'Container', 'ColumnSet', 'Image']);
@@ -181,31 +174,24 @@ function elementProblems(element: unknown, at: string): string[] {
 
 /** Text of a card that Adaptive Cards parse as Markdown: TextBlock text and facts. */
 export function cardMarkdownTexts(message: unknown): string[] {
-  const texts: string[] = [];
-  const walk = (value: unknown): void => {
-    if (Array.isArray(value)) value.forEach(walk);
-    else if (isObject(value)) {
-      if (value.type === 'TextBlock' && typeof value.text === 'string') texts.push(value.text);
-      if (value.type === 'FactSet' && Array.isArray(value.facts))
-        for (const fact of value.facts)
-          if (isObject(fact)) texts.push(String(fact.title), String(fact.value));
-      Object.values(value).forEach(walk);
-    }
-  };
-  walk(message);
-  return texts;
+  return collect(message, (node) => {
+    if (node.type === 'TextBlock' && typeof node.text === 'string') return [node.text];
+    if (node.type === 'FactSet' && Array.isArray(node.facts))
+      return node.facts.filter(isObject).flatMap((fact) => [String(fact.title), String(fact.value)]);
+    return [];
+  });
 }
 
 /** Text of a card's TextRuns, which Adaptive Cards show as typed. */
 export function cardTextRuns(message: unknown): string[] {
-  const texts: string[] = [];
-  const walk = (value: unknown): void => {
-    if (Array.isArray(value)) value.forEach(walk);
-    else if (isObject(value)) {
-      if (value.type === 'TextRun' && typeof value.text === 'string') texts.push(value.text);
-      Object.values(value).forEach(walk);
-    }
-  };
-  walk(message);
-  return texts;
+  return collect(message, (node) =>
+    node.type === 'TextRun' && typeof node.text === 'string' ? [node.text] : [],
+  );
+}
+
+/** Walks every object in a JSON value, depth first, gathering what `pick` finds in each. */
+function collect(value: unknown, pick: (node: Json) => string[]): string[] {
+  if (Array.isArray(value)) return value.flatMap((item) => collect(item, pick));
+  if (!isObject(value)) return [];
+  return [...pick(value), ...Object.values(value).flatMap((item) => collect(item, pick))];
 }

@@ -29,11 +29,9 @@ export function webhookSettings(
   return {
     when,
     webhooks: [
-      {
-        url: new Secret(url),
-        format,
-        ...(format === 'generic' && { signingSecret: new Secret(SIGNING_SECRET) }),
-      },
+      format === 'generic'
+        ? { url: new Secret(url), format, signingSecret: new Secret(SIGNING_SECRET) }
+        : { url: new Secret(url), format },
     ],
     delivery: FAST_DELIVERY,
   };
