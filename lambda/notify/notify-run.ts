@@ -4,7 +4,13 @@ import { decideNotification } from './decide.ts';
 import type { DeliveryIO, NotifyEvent } from './http-delivery.ts';
 import { buildNotice } from './notice.ts';
 import type { Delivery, Notifier } from './notifier.ts';
-import { DEFAULT_DELIVERY_POLICY, type DeliveryPolicy, type NotifySettings } from './settings.ts';
+import { urlSecrets } from './secret.ts';
+import {
+  DEFAULT_DELIVERY_POLICY,
+  type DeliveryPolicy,
+  type NotifySettings,
+  type WebhookTarget,
+} from './settings.ts';
 import type { SnsPublisher } from './sns-email.ts';
 import { failureOf, webhookNotifier } from './webhook.ts';
 
@@ -53,10 +59,7 @@ export async function notifyRun(
     random: deps.random ?? Math.random,
     log: deps.log ?? (() => undefined),
   };
-  const secrets = settings.webhooks.flatMap((webhook) => [
-    webhook.url.reveal(),
-    ...(webhook.format === 'generic' ? [webhook.signingSecret.reveal()] : []),
-  ]);
+  const secrets = settings.webhooks.flatMap(secretsOf);
   try {
     const decision = decideNotification(diff, settings.when);
     if (!decision.send) return { sent: false, reason: decision.reason, deliveries: [], ok: true };
@@ -85,6 +88,13 @@ export async function notifyRun(
       failure,
     };
   }
+}
+
+/** Everything of a webhook that must not reach a log, even if its URL does not parse. */
+function secretsOf(webhook: WebhookTarget): string[] {
+  const url = webhook.url.reveal();
+  const parsed = URL.canParse(url) ? urlSecrets(new URL(url)) : [];
+  return [url, ...parsed, ...(webhook.format === 'generic' ? [webhook.signingSecret.reveal()] : [])];
 }
 
 /** Lines for the run summary: one per delivery, or why nothing was sent. */

@@ -62,7 +62,7 @@ export function webhookNotifier(target: WebhookTarget, policy: DeliveryPolicy, i
           where,
           secrets,
           (at) =>
-            target.format === 'generic' && signingSecret !== undefined
+            signingSecret !== undefined
               ? {
                   body,
                   headers: {

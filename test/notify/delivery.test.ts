@@ -268,6 +268,18 @@ describe('notifyRun never throws past its caller', () => {
   });
 });
 
+describe('settings built by hand, past the config checks', () => {
+  test('an unparseable webhook URL is a failed outcome that does not repeat the URL', async () => {
+    const { change } = await corpusRuns();
+    const outcome = await notifyRun(change, {
+      when: 'always',
+      webhooks: [{ url: new Secret('hooks.slack.com/services/T0/B0/XXXXSECRETXXXX'), format: 'slack' }],
+    });
+    expect(outcome).toMatchObject({ ok: false, failure: { code: 'NOTIFY_INTERNAL' } });
+    expect(JSON.stringify(outcome)).not.toContain('XXXXSECRETXXXX');
+  });
+});
+
 describe('Retry-After and backoff', () => {
   const now = new Date('2026-11-22T03:00:00Z');
 
