@@ -1,14 +1,22 @@
+import { existsSync } from 'node:fs';
 import { userInfo } from 'node:os';
-import { defaultPolicy } from './audit/policy.ts';
+import { type AuditPolicy, defaultPolicy } from './audit/policy.ts';
 import type { ClusterSource } from './collect/cluster-source.ts';
 import { demoSource } from './collect/demo.ts';
+import {
+  defaultKubeconfigPaths,
+  kubeconfigFromFiles,
+  readContexts,
+} from './collect/kube/kubeconfig-endpoint.ts';
 import { ManifestSource } from './collect/manifest-source.ts';
+import { kubeconfigContextSources } from './collect/sources.ts';
 import { applyPolicyConfig, loadPolicyConfig } from './config/audit-config.ts';
 import { type CliCommand, HELP, parseCommandLine, type ScanOptions } from './config/cli-options.ts';
 import { AuditError, UsageError } from './errors.ts';
 import { runScan } from './pipeline.ts';
 import type { Report } from './report/model.ts';
 import { formatTerminalSummary, printable } from './report/terminal-summary.ts';
+import { agentConfigMapNames } from './rules/agents/agent-catalog.ts';
 import { RULES } from './rules/catalog.ts';
 import { rulesAsJson, rulesAsMarkdown, rulesAsText } from './rules/describe.ts';
 import { atLeast } from './rules/severity.ts';
@@ -65,7 +73,7 @@ async function scan(options: ScanOptions, io: CliIO): Promise<number> {
   const policy = options.configPath
     ? applyPolicyConfig(base, await loadPolicyConfig(options.configPath))
     : base;
-  const { sources, usingDemo } = sourcesFor(options);
+  const { sources, usingDemo } = sourcesFor(options, policy);
   const progress = options.quiet
     ? undefined
     : (cluster: string, message: string) => io.stderr(`[${cluster}] ${message}`);
@@ -75,6 +83,7 @@ async function scan(options: ScanOptions, io: CliIO): Promise<number> {
     formats: options.formats,
     outDir: options.outDir,
     identity: localIdentity(),
+    concurrency: options.live.concurrency,
     ...(progress && { onProgress: progress }),
   });
   for (const cluster of report.clusters) {
@@ -93,7 +102,8 @@ async function scan(options: ScanOptions, io: CliIO): Promise<number> {
       io.stdout(
         [
           '',
-          'This was the bundled demo snapshot. To audit your own workloads:',
+          'This was the bundled demo snapshot (no kubeconfig was found). To audit your own clusters:',
+          '  npx dockershim-audit scan --kubeconfig path/to/kubeconfig --context NAME',
           '  npx dockershim-audit scan --manifests path/to/manifests/',
           '  kubectl get pods,deployments,daemonsets,statefulsets,cronjobs,nodes,configmaps -A -o json | npx dockershim-audit scan --manifests -',
         ].join('\n'),
@@ -103,16 +113,57 @@ async function scan(options: ScanOptions, io: CliIO): Promise<number> {
   return exitCodeFor(report, options);
 }
 
-function sourcesFor(options: ScanOptions): { sources: ClusterSource[]; usingDemo: boolean } {
-  switch (options.source.type) {
-    case 'manifests':
-      return {
-        sources: [new ManifestSource(options.source.clusterName, options.source.paths)],
-        usingDemo: false,
-      };
-    default:
-      return { sources: [demoSource()], usingDemo: true };
+/**
+ * The clusters a scan reads. With no source flag: the current context of the user's
+ * kubeconfig, as kubectl would use it; with no kubeconfig at all, the bundled demo.
+ */
+function sourcesFor(
+  options: ScanOptions,
+  policy: AuditPolicy,
+): { sources: ClusterSource[]; usingDemo: boolean } {
+  const { source } = options;
+  if (source.type === 'manifests') {
+    return { sources: [new ManifestSource(source.clusterName, source.paths)], usingDemo: false };
   }
+  if (source.type === 'demo') return { sources: [demoSource()], usingDemo: true };
+  const paths =
+    source.type === 'kubeconfig' && source.path !== undefined ? [source.path] : defaultKubeconfigPaths();
+  if (paths.length === 0) {
+    if (source.type === 'default') return { sources: [demoSource()], usingDemo: true };
+    throw new UsageError('no kubeconfig found', 'Name one with --kubeconfig PATH, or set KUBECONFIG.');
+  }
+  if (source.type === 'kubeconfig' && source.path !== undefined && !existsSync(source.path)) {
+    throw new UsageError(`--kubeconfig ${source.path}: no such file`);
+  }
+  const kubeconfig = kubeconfigFromFiles(paths);
+  const { contexts, current } = readContexts(kubeconfig);
+  const wanted = source.type === 'kubeconfig' ? source.contexts : 'current';
+  let chosen: string[];
+  if (wanted === 'all') chosen = contexts;
+  else if (wanted === 'current') {
+    if (!current)
+      throw new UsageError(
+        `the kubeconfig ${kubeconfig.origin} has no current context`,
+        'Choose one with --context NAME, or use --all-contexts.',
+      );
+    chosen = [current];
+  } else {
+    const unknown = wanted.filter((name) => !contexts.includes(name));
+    if (unknown.length > 0) {
+      throw new UsageError(
+        `no context ${unknown.map((name) => `"${name}"`).join(', ')} in ${kubeconfig.origin}`,
+        `Its contexts: ${contexts.join(', ') || 'none'}.`,
+      );
+    }
+    chosen = wanted;
+  }
+  if (chosen.length === 0) throw new UsageError(`the kubeconfig ${kubeconfig.origin} has no contexts`);
+  const sources = kubeconfigContextSources(kubeconfig, chosen, {
+    configMapNames: agentConfigMapNames(policy.agents),
+    readKubeletConfig: options.live.readKubeletConfig,
+    deadlineMs: options.live.clusterTimeoutSeconds * 1000,
+  });
+  return { sources, usingDemo: false };
 }
 
 export function exitCodeFor(report: Report, options: Pick<ScanOptions, 'failOn'>): number {

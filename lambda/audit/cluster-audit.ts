@@ -109,6 +109,14 @@ export class ClusterAudit {
     }
   }
 
+  /**
+   * A list starts over after its continue token expired. Findings, nodes and owners are keyed,
+   * so seeing an object twice changes nothing; only the count of that kind starts again.
+   */
+  restartList(kind: string): void {
+    this.objectCounts[kind] = 0;
+  }
+
   /** Something that could not be read (a file, a list, a page). Makes the cluster partial. */
   recordError(error: CollectionError): void {
     this.errors.push(error);

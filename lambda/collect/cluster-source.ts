@@ -6,6 +6,8 @@ import type { ClusterSourceInfo, CollectionError } from '../report/model.ts';
 export interface ObjectSink {
   add(object: KubeObject): void;
   recordError(error: CollectionError): void;
+  /** A list starts over (an expired continue token): objects of this kind will come again. */
+  restartList?(kind: string): void;
 }
 
 export interface CollectOptions {

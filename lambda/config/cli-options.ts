@@ -15,11 +15,21 @@ export const DEFAULT_MANIFEST_CLUSTER = 'manifests';
 export type ScanSource =
   | { type: 'manifests'; paths: string[]; clusterName: string }
   | { type: 'demo' }
+  /** Live clusters: contexts of a kubeconfig (the given file, else $KUBECONFIG or ~/.kube/config). */
+  | { type: 'kubeconfig'; path?: string; contexts: string[] | 'all' | 'current' }
   /** No source flag: the current kubeconfig context if there is a kubeconfig, else the demo. */
   | { type: 'default' };
 
+/** How live clusters are read. */
+export interface LiveOptions {
+  readKubeletConfig: boolean;
+  clusterTimeoutSeconds: number;
+  concurrency: number;
+}
+
 export interface ScanOptions {
   source: ScanSource;
+  live: LiveOptions;
   outDir: string;
   formats: ReportFormat[];
   configPath?: string;
@@ -50,10 +60,20 @@ Run "dockershim-audit scan --help" for the scan options.
 Exit codes: 0 done, 1 error or incomplete input, 2 usage error, 3 findings at or above --fail-on.`,
   scan: `Usage: dockershim-audit scan [source] [options]
 
-Sources (with none: the bundled demo snapshot):
+Sources (with none: the current kubeconfig context, or the bundled demo when there is
+no kubeconfig at all):
+  --kubeconfig PATH     a kubeconfig (default: $KUBECONFIG, then ~/.kube/config)
+  --context NAME        a context to audit; repeat it for several clusters
+  --all-contexts        every context of the kubeconfig, a few clusters at a time
   --manifests PATH...   YAML or JSON manifests, or kubectl -o json|yaml snapshots.
                         Files or folders (read recursively); "-" reads standard input.
   --demo                the bundled demo snapshot (a mixed Docker/containerd cluster)
+
+Live clusters:
+  --cluster-timeout S   per-cluster deadline in seconds (default: 600)
+  --concurrency N       clusters read at once (default: 4)
+  --kubelet-config      also read each kubelet's configz through the node proxy
+                        (needs nodes/proxy, a powerful permission: see README)
 
 Options:
   --cluster-name NAME   name of the cluster the manifests describe (default: ${DEFAULT_MANIFEST_CLUSTER})
@@ -102,6 +122,12 @@ function parseScan(argv: readonly string[]): CliCommand {
   const { values, positionals } = parseStrict(argv, {
     manifests: { type: 'string', multiple: true },
     demo: { type: 'boolean' },
+    kubeconfig: { type: 'string' },
+    context: { type: 'string', multiple: true },
+    'all-contexts': { type: 'boolean' },
+    'kubelet-config': { type: 'boolean' },
+    'cluster-timeout': { type: 'string' },
+    concurrency: { type: 'string' },
     'cluster-name': { type: 'string' },
     out: { type: 'string' },
     format: { type: 'string' },
@@ -126,7 +152,16 @@ function parseScan(argv: readonly string[]): CliCommand {
     }
     manifests.push(...positionals);
   }
-  if (values.demo && manifests.length > 0) throw new UsageError('choose one source: --demo or --manifests');
+  const contexts = (values.context as string[] | undefined) ?? [];
+  const live = values.kubeconfig !== undefined || contexts.length > 0 || values['all-contexts'] === true;
+  const chosen = [
+    manifests.length > 0 && '--manifests',
+    values.demo && '--demo',
+    live && '--kubeconfig/--context',
+  ].filter(Boolean);
+  if (chosen.length > 1) throw new UsageError(`choose one source: ${chosen.join(' or ')}`);
+  if (values['all-contexts'] && contexts.length > 0)
+    throw new UsageError('--all-contexts and --context exclude each other');
   const options: ScanOptions = {
     source:
       manifests.length > 0
@@ -137,7 +172,20 @@ function parseScan(argv: readonly string[]): CliCommand {
           }
         : values.demo
           ? { type: 'demo' }
-          : { type: 'default' },
+          : live
+            ? {
+                type: 'kubeconfig',
+                ...(values.kubeconfig !== undefined && {
+                  path: nonEmpty(values.kubeconfig, '--kubeconfig') as string,
+                }),
+                contexts: values['all-contexts'] ? 'all' : contexts.length > 0 ? contexts : 'current',
+              }
+            : { type: 'default' },
+    live: {
+      readKubeletConfig: values['kubelet-config'] === true,
+      clusterTimeoutSeconds: positiveInteger(values['cluster-timeout'], '--cluster-timeout', 600),
+      concurrency: positiveInteger(values.concurrency, '--concurrency', 4),
+    },
     outDir: nonEmpty(values.out, '--out') ?? DEFAULT_OUT_DIR,
     formats: parseFormats(values.format as string | undefined),
     quiet: values.quiet === true,
@@ -194,6 +242,15 @@ function nonEmpty(value: unknown, flag: string): string | undefined {
   if (value === undefined) return undefined;
   if (typeof value !== 'string' || value.trim() === '') throw new UsageError(`${flag} needs a value`);
   return value;
+}
+
+function positiveInteger(value: unknown, flag: string, fallback: number): number {
+  if (value === undefined) return fallback;
+  const number = Number(value);
+  if (typeof value !== 'string' || !Number.isInteger(number) || number < 1) {
+    throw new UsageError(`${flag} must be a whole number of at least 1`);
+  }
+  return number;
 }
 
 function parseFormats(value: string | undefined): ReportFormat[] {

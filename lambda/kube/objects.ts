@@ -29,6 +29,8 @@ export interface KubeObject {
   spec?: unknown;
   status?: unknown;
   data?: unknown;
+  /** Nodes only, added by a live collector allowed to read the kubelet's configz. */
+  kubeletConfig?: unknown;
   [field: string]: unknown;
 }
 

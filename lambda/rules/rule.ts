@@ -31,6 +31,8 @@ export interface Evidence {
   runtime?: string;
   kubeletVersion?: string;
   annotation?: string;
+  /** containerRuntimeEndpoint from the kubelet's configz (read only when enabled). */
+  kubeletRuntimeEndpoint?: string;
 }
 
 /** One thing a rule found. The rule supplies id, title, severity, remediation and references. */

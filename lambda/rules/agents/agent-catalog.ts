@@ -13,6 +13,11 @@ export interface AgentSignature {
   names: string[];
   /** Image repositories, matched as a path suffix ("datadoghq/agent" matches "gcr.io/datadoghq/agent:7"). */
   images: string[];
+  /**
+   * Names of the ConfigMaps that configure the agent. A live audit reads only these (in every
+   * namespace), so its identity never needs to read every ConfigMap of the cluster.
+   */
+  configMaps: string[];
   guidance: string;
   references: string[];
 }
@@ -65,6 +70,7 @@ export function parseAgentSignatures(input: unknown, origin: string): AgentSigna
       product: text('product'),
       names: list('names').map((name) => name.toLowerCase()),
       images: list('images').map((image) => image.toLowerCase()),
+      configMaps: list('configMaps'),
       guidance: text('guidance'),
       references: list('references'),
     };
@@ -90,6 +96,11 @@ export function matchAgent(
         tokenised.some((tokens) => containsTokens(tokens, pattern.split(/[-.]/))),
       ),
   );
+}
+
+/** Every ConfigMap name the catalog's agents are configured through, sorted, each once. */
+export function agentConfigMapNames(catalog: AgentCatalog): string[] {
+  return [...new Set(catalog.agents.flatMap((agent) => agent.configMaps))].sort();
 }
 
 export function guidanceOf(agent: AgentSignature): AgentGuidance {

@@ -12,6 +12,8 @@ export interface NodeRuntime {
   runtimeVersion: string;
   kubeletVersion: string;
   criSocketAnnotation?: string;
+  /** containerRuntimeEndpoint from the kubelet's configz, when the audit was allowed to read it. */
+  kubeletRuntimeEndpoint?: string;
   /** Docker Engine runs the node's containers (through dockershim or cri-dockerd). */
   dockerEngine: boolean;
   /** Docker Engine through the kubelet's built-in dockershim (kubelet before 1.24). */
@@ -26,12 +28,16 @@ export function nodeRuntimeOf(node: KubeObject): NodeRuntime {
   const runtimeVersion = separator > 0 ? runtimeString.slice(separator + 3) : runtimeString;
   const kubeletVersion = asString(dig(info, 'kubeletVersion')) ?? '';
   const criSocketAnnotation = asString(annotationsOf(node)[KUBEADM_CRI_SOCKET_ANNOTATION]);
+  const kubeletRuntimeEndpoint = asString(dig(node, 'kubeletConfig', 'containerRuntimeEndpoint'));
   const dockerEngine = runtime === 'docker';
   const minor = kubeletMinorVersion(kubeletVersion);
   // Docker with kubelet 1.24+ can only be cri-dockerd. With an unknown kubelet version, the
-  // annotation decides; without it, dockershim is the safer assumption for an audit.
-  const dockershim =
-    dockerEngine && (minor !== undefined ? minor < 24 : !(criSocketAnnotation ?? '').includes('cri-dockerd'));
+  // kubelet's own config or the kubeadm annotation decides; without either, dockershim is
+  // the safer assumption for an audit.
+  const namesCriDockerd = `${kubeletRuntimeEndpoint ?? ''} ${criSocketAnnotation ?? ''}`.includes(
+    'cri-dockerd',
+  );
+  const dockershim = dockerEngine && (minor !== undefined ? minor < 24 : !namesCriDockerd);
   const result: NodeRuntime = {
     name: nameOf(node) ?? '',
     runtime,
@@ -41,6 +47,7 @@ export function nodeRuntimeOf(node: KubeObject): NodeRuntime {
     dockershim,
   };
   if (criSocketAnnotation !== undefined) result.criSocketAnnotation = criSocketAnnotation;
+  if (kubeletRuntimeEndpoint !== undefined) result.kubeletRuntimeEndpoint = kubeletRuntimeEndpoint;
   return result;
 }
 
@@ -62,5 +69,7 @@ export function nodeEvidence(runtime: NodeRuntime): Evidence {
   if (runtime.criSocketAnnotation !== undefined) {
     evidence.annotation = `${KUBEADM_CRI_SOCKET_ANNOTATION}=${runtime.criSocketAnnotation}`;
   }
+  if (runtime.kubeletRuntimeEndpoint !== undefined)
+    evidence.kubeletRuntimeEndpoint = runtime.kubeletRuntimeEndpoint;
   return evidence;
 }

@@ -1,0 +1,278 @@
+import { request as httpRequest, type IncomingMessage } from 'node:http';
+import { request as httpsRequest } from 'node:https';
+import { gunzipSync } from 'node:zlib';
+import { TOOL_VERSION } from '../../version.ts';
+import { KubeApiError } from '../errors.ts';
+import type { ClusterEndpoint } from './cluster-endpoint.ts';
+
+/**
+ * How hard to try before giving up on a request. Real API servers throttle (429), restart
+ * (5xx, resets) and hang; a nightly audit should ride over that but never wait forever.
+ */
+export interface RetryPolicy {
+  attempts: number;
+  baseDelayMs: number;
+  maxDelayMs: number;
+  /** Longest Retry-After honoured; a longer one fails the request instead of stalling the run. */
+  maxRetryAfterMs: number;
+  /** Idle time after which a request counts as hung. */
+  requestTimeoutMs: number;
+}
+
+export const DEFAULT_RETRY_POLICY: RetryPolicy = {
+  attempts: 5,
+  baseDelayMs: 250,
+  maxDelayMs: 8_000,
+  maxRetryAfterMs: 60_000,
+  requestTimeoutMs: 30_000,
+};
+
+export interface ApiClientOptions {
+  retry?: Partial<RetryPolicy>;
+  /** Aborts every request and wait: the cluster's deadline. */
+  signal?: AbortSignal;
+  /** Injected in tests for speed and determinism. */
+  random?: () => number;
+}
+
+export interface ListPageOptions {
+  limit: number;
+  fieldSelector?: string;
+  /** Called when an expired continue token (410 Gone) forces the list to start over. */
+  onRestart?: () => void;
+}
+
+const RETRYABLE_STATUS = new Set([429, 500, 502, 503, 504]);
+const MAX_LIST_RESTARTS = 3;
+
+/** Raw JSON access to one API server: typed deserialisation would double the time and drop fields. */
+export class KubeApiClient {
+  private readonly endpoint: ClusterEndpoint;
+  private readonly retry: RetryPolicy;
+  private readonly signal: AbortSignal | undefined;
+  private readonly random: () => number;
+
+  constructor(endpoint: ClusterEndpoint, options: ApiClientOptions = {}) {
+    this.endpoint = endpoint;
+    this.retry = { ...DEFAULT_RETRY_POLICY, ...options.retry };
+    this.signal = options.signal;
+    this.random = options.random ?? Math.random;
+  }
+
+  /** The deadline passed (or the run was cancelled): further requests fail at once. */
+  get aborted(): boolean {
+    return this.signal?.aborted === true;
+  }
+
+  /** GET a path and parse the JSON body, retrying what is worth retrying. */
+  async getJson(path: string): Promise<unknown> {
+    let lastError: KubeApiError | undefined;
+    for (let attempt = 0; attempt < this.retry.attempts; attempt++) {
+      this.throwIfAborted(path);
+      let wait: number;
+      try {
+        return await this.attempt(path);
+      } catch (error) {
+        if (!(error instanceof RetryableError)) throw error;
+        lastError = error.cause;
+        wait =
+          error.retryAfterMs ??
+          this.random() * Math.min(this.retry.maxDelayMs, this.retry.baseDelayMs * 2 ** attempt);
+      }
+      if (attempt + 1 < this.retry.attempts) await this.sleep(wait, path);
+    }
+    throw lastError ?? new KubeApiError(path, `GET ${path} failed`);
+  }
+
+  /**
+   * Every item of a list, one page at a time (`limit`/`continue`), so memory holds a page and
+   * not the whole cluster. An expired continue token restarts the list from the beginning.
+   */
+  async *listPages(path: string, options: ListPageOptions): AsyncGenerator<unknown[]> {
+    let continueToken: string | undefined;
+    let restarts = 0;
+    for (;;) {
+      const query = new URLSearchParams({ limit: String(options.limit) });
+      if (options.fieldSelector) query.set('fieldSelector', options.fieldSelector);
+      if (continueToken) query.set('continue', continueToken);
+      let page: unknown;
+      try {
+        page = await this.getJson(`${path}?${query}`);
+      } catch (error) {
+        if (
+          error instanceof KubeApiError &&
+          error.status === 410 &&
+          continueToken &&
+          restarts < MAX_LIST_RESTARTS
+        ) {
+          restarts++;
+          continueToken = undefined;
+          options.onRestart?.();
+          continue;
+        }
+        throw error;
+      }
+      const record = (page ?? {}) as { items?: unknown; metadata?: { continue?: unknown } };
+      yield Array.isArray(record.items) ? record.items : [];
+      continueToken = typeof record.metadata?.continue === 'string' ? record.metadata.continue : undefined;
+      if (!continueToken) return;
+    }
+  }
+
+  private async attempt(path: string): Promise<unknown> {
+    let response: { status: number; headers: IncomingMessage['headers']; body: Buffer };
+    try {
+      response = await this.send(path);
+    } catch (error) {
+      if (this.signal?.aborted) throw deadlineError(path);
+      const code = (error as NodeJS.ErrnoException | undefined)?.code ?? '';
+      // A certificate that does not verify, or a name that does not resolve, will not heal with retries.
+      if (TLS_ERROR.test(code)) {
+        throw new KubeApiError(path, `GET ${path}: ${networkMessage(error)}`, {
+          cause: error,
+          hint: TLS_HINT,
+        });
+      }
+      const failure = new KubeApiError(path, `GET ${path}: ${networkMessage(error)}`, {
+        cause: error,
+        hint: NETWORK_HINT,
+      });
+      if (code === 'ENOTFOUND') throw failure;
+      throw new RetryableError(failure);
+    }
+    const { status } = response;
+    if (status >= 200 && status < 300) {
+      try {
+        return JSON.parse(response.body.toString('utf8'));
+      } catch (error) {
+        throw new RetryableError(
+          new KubeApiError(path, `GET ${path}: the response is not valid JSON`, { status, cause: error }),
+        );
+      }
+    }
+    const error = new KubeApiError(path, `GET ${path}: ${statusMessage(status, response.body)}`, {
+      status,
+      ...(STATUS_HINTS[status] !== undefined && { hint: STATUS_HINTS[status] }),
+    });
+    if (!RETRYABLE_STATUS.has(status)) throw error;
+    const retryAfter = status === 429 ? retryAfterMs(response.headers['retry-after']) : undefined;
+    if (retryAfter !== undefined && retryAfter > this.retry.maxRetryAfterMs) throw error;
+    throw new RetryableError(error, retryAfter);
+  }
+
+  private async send(
+    path: string,
+  ): Promise<{ status: number; headers: IncomingMessage['headers']; body: Buffer }> {
+    // Appended, not resolved: a server URL may carry a path prefix (Rancher's /k8s/clusters/c-x).
+    const url = new URL(`${this.endpoint.server.replace(/\/+$/, '')}${path}`);
+    const headers = {
+      Accept: 'application/json',
+      'Accept-Encoding': 'gzip',
+      'User-Agent': `dockershim-audit/${TOOL_VERSION}`,
+      ...(await this.endpoint.authorize()),
+    };
+    const send = url.protocol === 'http:' ? httpRequest : httpsRequest;
+    return new Promise((resolve, reject) => {
+      const request = send(
+        url,
+        { method: 'GET', headers, agent: this.endpoint.agent, signal: this.signal },
+        (response) => {
+          const chunks: Buffer[] = [];
+          response.on('data', (chunk: Buffer) => chunks.push(chunk));
+          response.on('error', reject);
+          response.on('end', () => {
+            try {
+              const raw = Buffer.concat(chunks);
+              const body = response.headers['content-encoding'] === 'gzip' ? gunzipSync(raw) : raw;
+              resolve({ status: response.statusCode ?? 0, headers: response.headers, body });
+            } catch (error) {
+              reject(error);
+            }
+          });
+        },
+      );
+      request.setTimeout(this.retry.requestTimeoutMs, () => {
+        request.destroy(new Error(`no answer within ${Math.round(this.retry.requestTimeoutMs / 1000)}s`));
+      });
+      request.on('error', reject);
+      request.end();
+    });
+  }
+
+  private sleep(ms: number, path: string): Promise<void> {
+    return new Promise((resolve, reject) => {
+      if (this.signal?.aborted) return reject(deadlineError(path));
+      const timer = setTimeout(() => {
+        this.signal?.removeEventListener('abort', onAbort);
+        resolve();
+      }, ms);
+      const onAbort = () => {
+        clearTimeout(timer);
+        reject(deadlineError(path));
+      };
+      this.signal?.addEventListener('abort', onAbort, { once: true });
+    });
+  }
+
+  private throwIfAborted(path: string): void {
+    if (this.signal?.aborted) throw deadlineError(path);
+  }
+}
+
+class RetryableError extends Error {
+  override readonly cause: KubeApiError;
+  readonly retryAfterMs: number | undefined;
+  constructor(cause: KubeApiError, retryAfterMs?: number) {
+    super(cause.message);
+    this.cause = cause;
+    this.retryAfterMs = retryAfterMs;
+  }
+}
+
+const TLS_ERROR = /^(CERT_|UNABLE_TO_|DEPTH_ZERO_|SELF_SIGNED_|ERR_TLS_CERT_ALTNAME|ERR_SSL_)/;
+const TLS_HINT =
+  "The server's certificate does not verify against the cluster's CA: check certificate-authority-data in the kubeconfig (or the EKS cluster's CA).";
+const NETWORK_HINT =
+  'Check that the API server address is reachable from where the audit runs (VPC, firewall, private endpoint).';
+
+const STATUS_HINTS: Record<number, string> = {
+  401: 'The credentials were rejected: the token may have expired, or the identity is not mapped in the cluster (EKS access entries, aws-auth).',
+  403: "The audit's identity lacks a permission: apply deploy/rbac.yaml and bind it to that identity.",
+};
+
+function deadlineError(path: string): KubeApiError {
+  return new KubeApiError(path, `GET ${path}: stopped at the cluster's deadline`, {
+    hint: 'Raise the per-cluster deadline, or audit fewer clusters per run (fleet mode).',
+  });
+}
+
+/** `Retry-After` in seconds or as an HTTP date. */
+export function retryAfterMs(
+  header: string | string[] | undefined,
+  now: number = Date.now(),
+): number | undefined {
+  const value = Array.isArray(header) ? header[0] : header;
+  if (value === undefined || value.trim() === '') return undefined;
+  const seconds = Number(value);
+  if (Number.isFinite(seconds)) return Math.max(0, seconds * 1000);
+  const date = Date.parse(value);
+  return Number.isNaN(date) ? undefined : Math.max(0, date - now);
+}
+
+function statusMessage(status: number, body: Buffer): string {
+  // Kubernetes explains itself in a Status object; show its message, not the raw body.
+  try {
+    const parsed = JSON.parse(body.toString('utf8')) as { message?: unknown };
+    if (typeof parsed.message === 'string' && parsed.message !== '')
+      return `HTTP ${status}: ${parsed.message}`;
+  } catch {
+    // not JSON: fall through
+  }
+  return `HTTP ${status}`;
+}
+
+function networkMessage(error: unknown): string {
+  const code = (error as NodeJS.ErrnoException | undefined)?.code;
+  const message = error instanceof Error ? error.message : String(error);
+  return code && !message.includes(code) ? `${message} (${code})` : message;
+}

@@ -1,0 +1,195 @@
+import type { CollectionOutcome } from '../audit/cluster-audit.ts';
+import { describeError } from '../errors.ts';
+import { isRecord, type KubeObject } from '../kube/objects.ts';
+import type { ClusterSourceInfo } from '../report/model.ts';
+import type { ClusterSource, CollectOptions, ObjectSink } from './cluster-source.ts';
+import { KubeApiError } from './errors.ts';
+import { KubeApiClient, type RetryPolicy } from './kube/api-client.ts';
+import type { ClusterEndpoint } from './kube/cluster-endpoint.ts';
+import { AUDITED_RESOURCES, CONFIGMAPS, discoverResources, type ResourceLocation } from './kube/discovery.ts';
+
+export interface KubernetesSourceOptions {
+  name: string;
+  /** Builds the endpoint when collection starts (EKS: DescribeCluster; kubeconfig: TLS and auth). */
+  connect: () => Promise<ClusterEndpoint>;
+  /** What the report says about the source before it is reached. */
+  describe: { context?: string; server?: string };
+  /** ConfigMaps read by name (the agent-config rules' list), across all namespaces. */
+  configMapNames: readonly string[];
+  /** Read each kubelet's configz through the node proxy (needs nodes/proxy: off by default). */
+  readKubeletConfig?: boolean;
+  pageSize?: number;
+  /** The cluster's deadline: what is not read by then makes the cluster partial. */
+  deadlineMs?: number;
+  retry?: Partial<RetryPolicy>;
+  random?: () => number;
+}
+
+export const DEFAULT_PAGE_SIZE = 500;
+export const DEFAULT_CLUSTER_DEADLINE_MS = 10 * 60_000;
+const KUBELET_CONFIG_CONCURRENCY = 8;
+
+/**
+ * A live cluster. Lists every audited kind page by page and hands each object to the sink as
+ * it arrives, so memory is bounded by a page. A kind that cannot be read makes the cluster
+ * `partial` with the reason; a cluster that cannot be reached at all is `failed`.
+ */
+export class KubernetesSource implements ClusterSource {
+  readonly name: string;
+  private readonly options: KubernetesSourceOptions;
+  private info: Extract<ClusterSourceInfo, { type: 'kubernetes' }>;
+
+  constructor(options: KubernetesSourceOptions) {
+    this.name = options.name;
+    this.options = options;
+    this.info = { type: 'kubernetes', ...options.describe };
+  }
+
+  describe(): ClusterSourceInfo {
+    return { ...this.info };
+  }
+
+  async collect(sink: ObjectSink, options: CollectOptions = {}): Promise<CollectionOutcome> {
+    let endpoint: ClusterEndpoint;
+    try {
+      endpoint = await this.options.connect();
+    } catch (error) {
+      return { status: 'failed', reason: withHint(error) };
+    }
+    this.info = {
+      ...this.info,
+      server: endpoint.server,
+      ...(endpoint.context !== undefined && { context: endpoint.context }),
+      ...(endpoint.identity !== undefined && { identity: endpoint.identity }),
+    };
+    const deadline = AbortSignal.timeout(this.options.deadlineMs ?? DEFAULT_CLUSTER_DEADLINE_MS);
+    const signal = options.signal ? AbortSignal.any([options.signal, deadline]) : deadline;
+    const client = new KubeApiClient(endpoint, {
+      signal,
+      ...(this.options.retry && { retry: this.options.retry }),
+      ...(this.options.random && { random: this.options.random }),
+    });
+    try {
+      return await this.read(client, sink, options);
+    } finally {
+      endpoint.close();
+    }
+  }
+
+  private async read(
+    client: KubeApiClient,
+    sink: ObjectSink,
+    options: CollectOptions,
+  ): Promise<CollectionOutcome> {
+    let locations: ResourceLocation[];
+    try {
+      const version = (await client.getJson('/version')) as { gitVersion?: unknown };
+      if (typeof version.gitVersion === 'string')
+        this.info = { ...this.info, serverVersion: version.gitVersion };
+      const discovered = await discoverResources(client, [...AUDITED_RESOURCES, CONFIGMAPS]);
+      locations = discovered.locations;
+      for (const kind of discovered.notServed) {
+        sink.recordError({ source: `discovery ${kind}`, message: 'no served API version offers this kind' });
+      }
+    } catch (error) {
+      return { status: 'failed', reason: `cannot reach the API server: ${withHint(error)}` };
+    }
+    const progress = (message: string) => options.onProgress?.(message);
+    let failedLists = 0;
+    let lists = 0;
+    for (const location of locations) {
+      const names = location.kind === 'ConfigMap' ? this.options.configMapNames : [undefined];
+      let read = 0;
+      for (const name of names) {
+        lists++;
+        try {
+          read += await this.readList(client, sink, location, name, progress);
+        } catch (error) {
+          failedLists++;
+          const what = `list ${location.resource}${name ? ` named ${name}` : ''} (${location.groupVersion})`;
+          sink.recordError({ source: what, message: withHint(error) });
+          // Rejected credentials fail every request: stop, and say the cluster was not read.
+          if (error instanceof KubeApiError && error.status === 401)
+            return { status: 'failed', reason: withHint(error) };
+          if (client.aborted)
+            return { status: 'partial', reason: 'deadline reached before everything was read' };
+        }
+      }
+      progress(
+        location.kind === 'ConfigMap'
+          ? `read ${read} agent ConfigMaps (looked for ${names.length} names)`
+          : `read ${read} ${location.resource}`,
+      );
+    }
+    if (lists > 0 && failedLists === lists)
+      return { status: 'failed', reason: 'no resource could be listed' };
+    return { status: failedLists > 0 ? 'partial' : 'complete' };
+  }
+
+  private async readList(
+    client: KubeApiClient,
+    sink: ObjectSink,
+    location: ResourceLocation,
+    name: string | undefined,
+    progress: (message: string) => void,
+  ): Promise<number> {
+    let count = 0;
+    let pages = 0;
+    const list = client.listPages(location.path, {
+      limit: this.options.pageSize ?? DEFAULT_PAGE_SIZE,
+      ...(name !== undefined && { fieldSelector: `metadata.name=${name}` }),
+      onRestart: () => {
+        count = 0;
+        sink.restartList?.(location.kind);
+      },
+    });
+    for await (const page of list) {
+      const objects = page.filter(isRecord).map((item) => withKind(item, location));
+      if (location.kind === 'Node' && this.options.readKubeletConfig)
+        await this.attachKubeletConfig(client, sink, objects);
+      for (const object of objects) sink.add(object);
+      count += objects.length;
+      // Big lists take a while: say how far they are, every 20 pages.
+      if (++pages % 20 === 0) progress(`${location.resource}: ${count} so far`);
+    }
+    return count;
+  }
+
+  /** Each kubelet's configz, read through the API server's node proxy, a few nodes at a time. */
+  private async attachKubeletConfig(
+    client: KubeApiClient,
+    sink: ObjectSink,
+    nodes: KubeObject[],
+  ): Promise<void> {
+    let next = 0;
+    const worker = async () => {
+      while (next < nodes.length) {
+        const node = nodes[next++];
+        const name = node?.metadata?.name;
+        if (!node || typeof name !== 'string') continue;
+        try {
+          const configz = (await client.getJson(
+            `/api/v1/nodes/${encodeURIComponent(name)}/proxy/configz`,
+          )) as {
+            kubeletconfig?: unknown;
+          };
+          if (isRecord(configz.kubeletconfig)) node.kubeletConfig = configz.kubeletconfig;
+        } catch (error) {
+          sink.recordError({ source: `kubelet configz of node ${name}`, message: withHint(error) });
+        }
+      }
+    };
+    await Promise.all(Array.from({ length: KUBELET_CONFIG_CONCURRENCY }, worker));
+  }
+}
+
+/** List items come without kind and apiVersion; the audit needs them. */
+function withKind(item: Record<string, unknown>, location: ResourceLocation): KubeObject {
+  return { ...item, kind: location.kind, apiVersion: location.groupVersion };
+}
+
+function withHint(error: unknown): string {
+  const message = describeError(error);
+  const hint = (error as { hint?: unknown }).hint;
+  return typeof hint === 'string' ? `${message} (${hint})` : message;
+}

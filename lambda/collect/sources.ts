@@ -1,0 +1,123 @@
+import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { GetParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
+import { describeError } from '../errors.ts';
+import type { ClusterSource } from './cluster-source.ts';
+import { ClusterConnectionError } from './errors.ts';
+import type { RetryPolicy } from './kube/api-client.ts';
+import { type EksCluster, type EksDependencies, eksEndpoint } from './kube/eks-endpoint.ts';
+import {
+  type KubeconfigSource,
+  kubeconfigEndpoint,
+  kubeconfigFromText,
+  readContexts,
+} from './kube/kubeconfig-endpoint.ts';
+import { KubernetesSource } from './kubernetes-source.ts';
+
+/** How live clusters are read, whatever the entry that asked. */
+export interface LiveReadOptions {
+  configMapNames: readonly string[];
+  readKubeletConfig?: boolean;
+  deadlineMs?: number;
+  pageSize?: number;
+  retry?: Partial<RetryPolicy>;
+}
+
+/** One source per context of a kubeconfig; each connects with a client of its own. */
+export function kubeconfigContextSources(
+  kubeconfig: KubeconfigSource,
+  contexts: readonly string[],
+  options: LiveReadOptions,
+): ClusterSource[] {
+  return contexts.map(
+    (context) =>
+      new KubernetesSource({
+        ...options,
+        name: context,
+        describe: { context },
+        connect: () => kubeconfigEndpoint(kubeconfig, context),
+      }),
+  );
+}
+
+export function eksClusterSource(
+  name: string,
+  cluster: EksCluster,
+  options: LiveReadOptions,
+  dependencies: EksDependencies = {},
+): ClusterSource {
+  return new KubernetesSource({
+    ...options,
+    name,
+    describe: {},
+    connect: () => eksEndpoint(cluster, dependencies),
+  });
+}
+
+export type KubeconfigSecret = { secretArn: string } | { parameterName: string };
+
+/**
+ * A cluster whose kubeconfig is kept in Secrets Manager or SSM (Lambda). The secret is read
+ * when the cluster's turn comes, so a missing or unreadable secret fails that cluster only.
+ * exec plugins are refused: Lambda has no such commands.
+ */
+export function storedKubeconfigSource(
+  name: string,
+  secret: KubeconfigSecret,
+  context: string | undefined,
+  options: LiveReadOptions,
+): ClusterSource {
+  const origin =
+    'secretArn' in secret ? `secret ${secret.secretArn}` : `SSM parameter ${secret.parameterName}`;
+  return new KubernetesSource({
+    ...options,
+    name,
+    describe: context === undefined ? {} : { context },
+    connect: async () => {
+      const kubeconfig = kubeconfigFromText(await readStoredKubeconfig(secret, origin), origin, false);
+      const chosen = context ?? readContexts(kubeconfig).current;
+      if (!chosen)
+        throw new ClusterConnectionError(
+          `the kubeconfig in ${origin} has no current-context`,
+          'Set "context" in the cluster entry.',
+        );
+      return kubeconfigEndpoint(kubeconfig, chosen);
+    },
+  });
+}
+
+async function readStoredKubeconfig(secret: KubeconfigSecret, origin: string): Promise<string> {
+  try {
+    if ('secretArn' in secret) {
+      const client = new SecretsManagerClient({ region: regionOfArn(secret.secretArn) });
+      try {
+        const value = await client.send(new GetSecretValueCommand({ SecretId: secret.secretArn }));
+        if (value.SecretString) return value.SecretString;
+        if (value.SecretBinary) return Buffer.from(value.SecretBinary).toString('utf8');
+      } finally {
+        client.destroy();
+      }
+    } else {
+      const client = new SSMClient({});
+      try {
+        const value = await client.send(
+          new GetParameterCommand({ Name: secret.parameterName, WithDecryption: true }),
+        );
+        if (value.Parameter?.Value) return value.Parameter.Value;
+      } finally {
+        client.destroy();
+      }
+    }
+  } catch (error) {
+    throw new ClusterConnectionError(
+      `cannot read the kubeconfig from ${origin}: ${describeError(error)}`,
+      'The function needs secretsmanager:GetSecretValue (or ssm:GetParameter and kms:Decrypt) on it.',
+      error,
+    );
+  }
+  throw new ClusterConnectionError(`${origin} is empty`);
+}
+
+/** Secrets Manager ARNs carry their region; use it, so a secret in another region works. */
+function regionOfArn(arn: string): string | undefined {
+  return /^arn:[^:]+:secretsmanager:([^:]+):/.exec(arn)?.[1];
+}

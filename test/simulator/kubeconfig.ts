@@ -1,0 +1,58 @@
+import { mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { stringify } from 'yaml';
+
+/** A kubeconfig user: a bearer token, a client certificate, or an exec plugin. */
+export type TestUser =
+  | { token: string }
+  | { clientCertificatePem: string; clientKeyPem: string }
+  | { exec: { command: string; args?: string[] } };
+
+export interface TestContext {
+  name: string;
+  server: string;
+  caPem: string;
+  user: TestUser;
+}
+
+/** Writes a kubeconfig file as kubectl and the audit read it, with CA and credentials inline. */
+export async function writeKubeconfig(contexts: readonly TestContext[], current?: string): Promise<string> {
+  const b64 = (text: string) => Buffer.from(text).toString('base64');
+  const document = {
+    apiVersion: 'v1',
+    kind: 'Config',
+    'current-context': current ?? contexts[0]?.name ?? '',
+    clusters: contexts.map((context) => ({
+      name: context.name,
+      cluster: { server: context.server, 'certificate-authority-data': b64(context.caPem) },
+    })),
+    users: contexts.map((context) => ({
+      name: `${context.name}-user`,
+      user:
+        'token' in context.user
+          ? { token: context.user.token }
+          : 'exec' in context.user
+            ? {
+                exec: {
+                  apiVersion: 'client.authentication.k8s.io/v1beta1',
+                  command: context.user.exec.command,
+                  args: context.user.exec.args ?? [],
+                  interactiveMode: 'Never',
+                },
+              }
+            : {
+                'client-certificate-data': b64(context.user.clientCertificatePem),
+                'client-key-data': b64(context.user.clientKeyPem),
+              },
+    })),
+    contexts: contexts.map((context) => ({
+      name: context.name,
+      context: { cluster: context.name, user: `${context.name}-user` },
+    })),
+  };
+  const dir = await mkdtemp(join(tmpdir(), 'dsa-kubeconfig-'));
+  const path = join(dir, 'config');
+  await writeFile(path, stringify(document), { mode: 0o600 });
+  return path;
+}
