@@ -4,6 +4,12 @@ import { REPORT_FORMATS, type ReportFormat } from '../report/render.ts';
 import { isSeverity, SEVERITIES, type Severity } from '../rules/severity.ts';
 import { parseStoreLocation, type StoreLocation } from '../store/open-store.ts';
 import { MAX_LINK_SECONDS } from '../store/report-store.ts';
+import {
+  type NotifyOptions,
+  parseNotifyFlags,
+  WEBHOOK_SECRET_ENV,
+  WEBHOOK_URL_ENV,
+} from './notify-options.ts';
 
 export const DEFAULT_OUT_DIR = './audit-reports';
 export const DEFAULT_MANIFEST_CLUSTER = 'manifests';
@@ -35,6 +41,8 @@ export interface ScanOptions {
   configPath?: string;
   failOn?: Severity;
   quiet: boolean;
+  /** Where and when to post what changed; secrets are resolved from the environment later. */
+  notify: NotifyOptions;
 }
 
 export interface VerifyOptions {
@@ -94,6 +102,14 @@ Options:
   --quiet               print only errors
   -h, --help            this help
 
+Notifications (what changed since the previous run):
+  --webhook URL         post to this webhook (or set ${WEBHOOK_URL_ENV})
+  --webhook-format F    slack, teams or generic (default: from the URL's host, else generic);
+                        generic is signed with ${WEBHOOK_SECRET_ENV}
+  --notify WHEN         changes (default: when something changed, and on the first run),
+                        always, or never
+  --sns-topic ARN       also publish an e-mail summary to this SNS topic
+
 Exit codes: 0 done, 1 error or incomplete input (a file or cluster could not be read),
 2 usage error, 3 findings at or above --fail-on.
 
@@ -151,6 +167,10 @@ function parseScan(argv: readonly string[]): CliCommand {
     config: { type: 'string' },
     'fail-on': { type: 'string' },
     quiet: { type: 'boolean', short: 'q' },
+    webhook: { type: 'string' },
+    'webhook-format': { type: 'string' },
+    notify: { type: 'string' },
+    'sns-topic': { type: 'string' },
     help: { type: 'boolean', short: 'h' },
   });
   if (values.help) return { command: 'help', topic: 'scan' };
@@ -205,6 +225,12 @@ function parseScan(argv: readonly string[]): CliCommand {
     store: parseStoreLocation(store ?? outDir),
     formats: parseFormats(values.format as string | undefined),
     quiet: values.quiet === true,
+    notify: parseNotifyFlags({
+      webhook: values.webhook,
+      webhookFormat: values['webhook-format'],
+      notify: values.notify,
+      snsTopic: values['sns-topic'],
+    }),
   };
   if (values['cluster-name'] !== undefined && manifests.length === 0) {
     throw new UsageError('--cluster-name names the cluster of --manifests; it needs --manifests');

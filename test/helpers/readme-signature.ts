@@ -1,0 +1,35 @@
+import { readFileSync } from 'node:fs';
+import { mkdtemp, writeFile } from 'node:fs/promises';
+import type { IncomingHttpHeaders } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { REPO_ROOT } from './paths.ts';
+
+export type VerifySignature = (
+  secret: string,
+  headers: IncomingHttpHeaders,
+  rawBody: string | Buffer,
+  toleranceSeconds?: number,
+) => boolean;
+
+/**
+ * The signature check exactly as README tells users to write it: the code block between the
+ * verify-signature markers, loaded as a module. If README's recipe is wrong, the tests fail.
+ */
+export async function readmeSignatureVerifier(): Promise<VerifySignature> {
+  const readme = readFileSync(join(REPO_ROOT, 'README.md'), 'utf8');
+  const block = /<!-- verify-signature:start -->\s*```js\n([\s\S]*?)```\s*<!-- verify-signature:end -->/.exec(
+    readme,
+  );
+  if (!block?.[1]) throw new Error('README has no verify-signature code block');
+  const file = join(await mkdtemp(join(tmpdir(), 'dsa-readme-')), 'verify.mjs');
+  await writeFile(file, block[1]);
+  const module = (await import(pathToFileURL(file).href)) as {
+    verifyDockershimAuditSignature?: VerifySignature;
+  };
+  if (typeof module.verifyDockershimAuditSignature !== 'function') {
+    throw new Error('README code block does not export verifyDockershimAuditSignature');
+  }
+  return module.verifyDockershimAuditSignature;
+}
