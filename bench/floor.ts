@@ -18,7 +18,7 @@ import { agentConfigMapNames, bundledAgentCatalog } from '../lambda/rules/agents
 
 const { values } = parseArgs({ options: { kubeconfig: { type: 'string' }, context: { type: 'string' } } });
 const source = kubeconfigFromFile(values.kubeconfig ?? '');
-const context = values.context ?? readContexts(source).current ?? '';
+const context = values.context ?? (await readContexts(source)).current ?? '';
 const started = performance.now();
 const endpoint = await kubeconfigEndpoint(source, context);
 const client = new KubeApiClient(endpoint);

@@ -18,7 +18,9 @@ import {
   type ScanOptions,
   type VerifyOptions,
 } from './config/cli-options.ts';
+import { notifySettingsFromEnv } from './config/notify-options.ts';
 import { AuditError, UsageError } from './errors.ts';
+import { describeOutcome } from './notify/notify-run.ts';
 import { runScan } from './pipeline.ts';
 import type { Report } from './report/model.ts';
 import {
@@ -92,7 +94,9 @@ async function scan(options: ScanOptions, io: CliIO): Promise<number> {
   const policy = options.configPath
     ? applyPolicyConfig(base, await loadPolicyConfig(options.configPath))
     : base;
-  const { sources, usingDemo } = sourcesFor(options, policy);
+  // Bad notification settings (a generic webhook without its secret) stop the run before it reads anything.
+  const notify = notifySettingsFromEnv(options.notify, process.env);
+  const { sources, usingDemo } = await sourcesFor(options, policy);
   const store = await openStore(
     options.store,
     options.kmsKeyId === undefined ? {} : { kmsKeyId: options.kmsKeyId },
@@ -100,7 +104,7 @@ async function scan(options: ScanOptions, io: CliIO): Promise<number> {
   const progress = options.quiet
     ? undefined
     : (cluster: string, message: string) => io.stderr(`[${cluster}] ${message}`);
-  const { report, diff, written, stored, storeError } = await runScan({
+  const { report, diff, written, stored, storeError, notification } = await runScan({
     sources,
     policy,
     formats: options.formats,
@@ -109,6 +113,12 @@ async function scan(options: ScanOptions, io: CliIO): Promise<number> {
     ...(options.linkExpiresInSeconds !== undefined && { linkExpiresInSeconds: options.linkExpiresInSeconds }),
     identity: localIdentity(),
     concurrency: options.live.concurrency,
+    notify,
+    notifyDeps: {
+      log: (event) => {
+        if (!options.quiet) io.stderr(`[notify] ${event.target}: ${event.message}`);
+      },
+    },
     ...(progress && { onProgress: progress }),
   });
   for (const cluster of report.clusters) {
@@ -125,6 +135,7 @@ async function scan(options: ScanOptions, io: CliIO): Promise<number> {
     );
     io.stdout(formatDiffLine(diff));
     if (stored) io.stdout(`Kept as run ${stored.runId} in ${printable(stored.location)}`);
+    if (notification) for (const line of describeOutcome(notification)) io.stdout(line);
     if (usingDemo) {
       io.stdout(
         [
@@ -139,7 +150,15 @@ async function scan(options: ScanOptions, io: CliIO): Promise<number> {
   }
   if (storeError) {
     reportError(storeError, io);
-    io.stderr('The run was not stored; the next run compares with the last stored one.');
+    io.stderr(
+      'The run was not stored, so nothing was announced; the next run compares with the last stored one.',
+    );
+    return ExitCode.incomplete;
+  }
+  if (notification && !notification.ok) {
+    // The report is stored; only the message failed. Say so where scripts and people look.
+    if (options.quiet) for (const line of describeOutcome(notification)) io.stderr(line);
+    io.stderr('error: the notification could not be delivered; the report is stored all the same.');
     return ExitCode.incomplete;
   }
   return exitCodeFor(report, options);
@@ -161,10 +180,10 @@ async function verify(options: VerifyOptions, io: CliIO): Promise<number> {
  * The clusters a scan reads. With no source flag: the current context of the user's
  * kubeconfig, as kubectl would use it; with no kubeconfig at all, the bundled demo.
  */
-function sourcesFor(
+async function sourcesFor(
   options: ScanOptions,
   policy: AuditPolicy,
-): { sources: ClusterSource[]; usingDemo: boolean } {
+): Promise<{ sources: ClusterSource[]; usingDemo: boolean }> {
   const { source } = options;
   if (source.type === 'manifests') {
     return { sources: [new ManifestSource(source.clusterName, source.paths)], usingDemo: false };
@@ -180,7 +199,7 @@ function sourcesFor(
     throw new UsageError(`--kubeconfig ${source.path}: no such file`);
   }
   const kubeconfig = kubeconfigFromFiles(paths);
-  const { contexts, current } = readContexts(kubeconfig);
+  const { contexts, current } = await readContexts(kubeconfig);
   const wanted = source.type === 'kubeconfig' ? source.contexts : 'current';
   let chosen: string[];
   if (wanted === 'all') chosen = contexts;

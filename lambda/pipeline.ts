@@ -3,6 +3,8 @@ import { isExpired } from './audit/policy.ts';
 import { auditFleet } from './audit/run-fleet.ts';
 import type { ClusterSource } from './collect/cluster-source.ts';
 import { AuditError, describeError } from './errors.ts';
+import { type NotificationOutcome, type NotifyDeps, notifyRun } from './notify/notify-run.ts';
+import type { NotifySettings } from './notify/settings.ts';
 import { assembleReport, newRunId } from './report/assemble.ts';
 import { diffReports } from './report/diff.ts';
 import { timingsOf } from './report/manifest.ts';
@@ -22,8 +24,8 @@ import { RULES_VERSION, TOOL_VERSION } from './version.ts';
 
 /**
  * The one pipeline both entries run: collect and detect per cluster, assemble the report,
- * compare it with the previous run, render it, write it, store it. Entries only turn their
- * input (flags, an event) into a request.
+ * compare it with the previous run, render it, write it, store it, tell people what changed.
+ * Entries only turn their input (flags, an event) into a request.
  */
 export interface ScanRequest {
   sources: readonly ClusterSource[];
@@ -35,6 +37,9 @@ export interface ScanRequest {
   store?: ReportStore;
   /** How long the link to the stored report stays valid (S3 presigned URLs), in seconds. */
   linkExpiresInSeconds?: number;
+  /** Who hears about changes (webhooks, e-mail); sent only once the run is stored. */
+  notify?: NotifySettings;
+  notifyDeps?: NotifyDeps;
   identity?: string;
   concurrency?: number;
   now?: () => Date;
@@ -54,6 +59,8 @@ export interface ScanResult {
   storeError?: AuditError;
   /** A link to the stored HTML report (presigned for S3, a path for a folder): for notifications. */
   reportLink?: string;
+  /** What the notification stage did; absent when the run was not stored (nothing is announced then). */
+  notification?: NotificationOutcome;
 }
 
 export async function runScan(request: ScanRequest): Promise<ScanResult> {
@@ -113,6 +120,11 @@ export async function runScan(request: ScanRequest): Promise<ScanResult> {
         request.linkExpiresInSeconds === undefined ? {} : { expiresInSeconds: request.linkExpiresInSeconds },
       )
       .catch(() => undefined);
+  }
+  if (request.notify) {
+    // The stored diff.json carries no link (it would expire inside the evidence); the message does.
+    const message = result.reportLink === undefined ? diff : { ...diff, reportUrl: result.reportLink };
+    result.notification = await notifyRun(message, request.notify, request.notifyDeps);
   }
   return result;
 }

@@ -73,7 +73,7 @@ export function storedKubeconfigSource(
     describe: context === undefined ? {} : { context },
     connect: async () => {
       const kubeconfig = kubeconfigFromText(await readStoredKubeconfig(secret, origin), origin, false);
-      const chosen = context ?? readContexts(kubeconfig).current;
+      const chosen = context ?? (await readContexts(kubeconfig)).current;
       if (!chosen)
         throw new ClusterConnectionError(
           `the kubeconfig in ${origin} has no current-context`,

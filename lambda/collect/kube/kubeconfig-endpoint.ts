@@ -3,7 +3,7 @@ import { Agent as HttpAgent } from 'node:http';
 import { Agent as HttpsAgent, type RequestOptions } from 'node:https';
 import { homedir } from 'node:os';
 import { delimiter, join } from 'node:path';
-import { KubeConfig } from '@kubernetes/client-node';
+import type { KubeConfig } from '@kubernetes/client-node';
 import { ClusterConnectionError } from '../errors.ts';
 import type { ClusterEndpoint } from './cluster-endpoint.ts';
 
@@ -14,7 +14,8 @@ import type { ClusterEndpoint } from './cluster-endpoint.ts';
  */
 export interface KubeconfigSource {
   origin: string;
-  loadInto(config: KubeConfig): void;
+  /** Fills `config`; `newConfig` makes another one, for merging several files. */
+  loadInto(config: KubeConfig, newConfig: () => KubeConfig): void;
   /** exec credential plugins run local commands: fine on a laptop, impossible in Lambda. */
   allowExec: boolean;
 }
@@ -42,10 +43,10 @@ export function kubeconfigFromFiles(paths: readonly string[]): KubeconfigSource 
   return {
     origin: paths.join(delimiter),
     allowExec: true,
-    loadInto: (config) => {
+    loadInto: (config, newConfig) => {
       config.loadFromFile(first);
       for (const path of rest) {
-        const other = new KubeConfig();
+        const other = newConfig();
         other.loadFromFile(path);
         config.mergeConfig(other, true);
       }
@@ -58,16 +59,21 @@ export interface KubeconfigContexts {
   current: string | undefined;
 }
 
-export function readContexts(source: KubeconfigSource): KubeconfigContexts {
-  const config = load(source);
+export async function readContexts(source: KubeconfigSource): Promise<KubeconfigContexts> {
+  const config = await load(source);
   const current = config.getCurrentContext();
   return { contexts: config.getContexts().map((context) => context.name), current: current || undefined };
 }
 
-function load(source: KubeconfigSource): KubeConfig {
+/**
+ * client-node is loaded on first use: it takes half a second and 80 MB, which a scan of
+ * manifest files, and `--help`, should not pay for.
+ */
+async function load(source: KubeconfigSource): Promise<KubeConfig> {
+  const { KubeConfig } = await import('@kubernetes/client-node');
   const config = new KubeConfig();
   try {
-    source.loadInto(config);
+    source.loadInto(config, () => new KubeConfig());
   } catch (error) {
     throw new ClusterConnectionError(
       `cannot read the kubeconfig ${source.origin}: ${error instanceof Error ? error.message.split('\n')[0] : error}`,
@@ -83,7 +89,7 @@ export async function kubeconfigEndpoint(
   source: KubeconfigSource,
   context: string,
 ): Promise<ClusterEndpoint> {
-  const config = load(source);
+  const config = await load(source);
   if (!config.getContextObject(context)) {
     const known = config.getContexts().map((entry) => entry.name);
     throw new ClusterConnectionError(
