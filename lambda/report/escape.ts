@@ -9,6 +9,8 @@
  * issue references and math. Escaped with a backslash, which GFM turns back into the character.
  */
 const MARKDOWN_INLINE = /[\\`*_[\]|~#$!]/g;
+/** Anything escapeMarkdown would change; a string without any of it is returned as it is. */
+const NEEDS_MARKDOWN_ESCAPE = /[\\`*_[\]|~#$!&<>@\r\n\u2028\u2029]|:\/\/|www\.|^\s*(?:[-+=]|\d+[.)](?:\s|$))/i;
 /** What starts a block when it opens a line: lists, quotes, headings, setext underlines, rules. */
 const MARKDOWN_BLOCK_START = /^(\s*)([-+=]|\d+[.)](?=\s|$))/;
 
@@ -18,6 +20,8 @@ const MARKDOWN_BLOCK_START = /^(\s*)([-+=]|\d+[.)](?=\s|$))/;
  * wherever the template puts it; URLs stay text. Line breaks become spaces: a value stays on its line.
  */
 export function escapeMarkdown(text: string): string {
+  // Most values (names, ids, versions) hold nothing to escape: keep them as they are, cheaply.
+  if (!NEEDS_MARKDOWN_ESCAPE.test(text)) return text;
   // Backslashes first, entities after: an entity's own `#` must not be escaped.
   return (
     text
@@ -37,14 +41,31 @@ export function escapeMarkdown(text: string): string {
   );
 }
 
-/** Applies `escape` to every string in a JSON-like value, keeping its shape. */
+/**
+ * Applies `escape` to every string in a JSON-like value, keeping its shape. A report repeats
+ * the same texts (titles, remediations) and shares objects between views thousands of times:
+ * each distinct string is escaped once and each shared object copied once.
+ */
 export function escapeStrings<T>(value: T, escapeText: (text: string) => string): T {
-  if (typeof value === 'string') return escapeText(value) as T;
-  if (Array.isArray(value)) return value.map((item) => escapeStrings(item, escapeText)) as T;
-  if (value !== null && typeof value === 'object') {
-    return Object.fromEntries(
-      Object.entries(value).map(([key, item]) => [key, escapeStrings(item, escapeText)]),
-    ) as T;
-  }
-  return value;
+  const strings = new Map<string, string>();
+  const objects = new Map<object, unknown>();
+  const visit = (item: unknown): unknown => {
+    if (typeof item === 'string') {
+      let escaped = strings.get(item);
+      if (escaped === undefined) {
+        escaped = escapeText(item);
+        strings.set(item, escaped);
+      }
+      return escaped;
+    }
+    if (item === null || typeof item !== 'object') return item;
+    const seen = objects.get(item);
+    if (seen !== undefined) return seen;
+    const copy: unknown = Array.isArray(item)
+      ? item.map(visit)
+      : Object.fromEntries(Object.entries(item).map(([key, child]) => [key, visit(child)]));
+    objects.set(item, copy);
+    return copy;
+  };
+  return visit(value) as T;
 }
