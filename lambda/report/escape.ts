@@ -10,7 +10,8 @@
  */
 const MARKDOWN_INLINE = /[\\`*_[\]|~#$!]/g;
 /** Anything escapeMarkdown would change; a string without any of it is returned as it is. */
-const NEEDS_MARKDOWN_ESCAPE = /[\\`*_[\]|~#$!&<>@\r\n\u2028\u2029]|:\/\/|www\.|^\s*(?:[-+=]|\d+[.)](?:\s|$))/i;
+const NEEDS_MARKDOWN_ESCAPE =
+  /[\\`*_[\]|~#$!&<>@\r\n\u2028\u2029]|:\/\/|www\.|^\s*(?:[-+=]|\d+[.)](?:\s|$))/i;
 /** What starts a block when it opens a line: lists, quotes, headings, setext underlines, rules. */
 const MARKDOWN_BLOCK_START = /^(\s*)([-+=]|\d+[.)](?=\s|$))/;
 
