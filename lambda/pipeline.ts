@@ -8,7 +8,7 @@ import type { NotifySettings } from './notify/settings.ts';
 import { assembleReport, newRunId } from './report/assemble.ts';
 import { diffReports } from './report/diff.ts';
 import { timingsOf } from './report/manifest.ts';
-import type { DiffDocument, Report } from './report/model.ts';
+import type { ClusterReport, DiffDocument, Report } from './report/model.ts';
 import { type Artifact, type ReportFormat, renderReport } from './report/render.ts';
 import { StoreError } from './store/errors.ts';
 import type { ReportStore } from './store/report-store.ts';
@@ -27,9 +27,19 @@ import { RULES_VERSION, TOOL_VERSION } from './version.ts';
  * compare it with the previous run, render it, write it, store it, tell people what changed.
  * Entries only turn their input (flags, an event) into a request.
  */
-export interface ScanRequest {
+export interface ScanRequest extends PublishOptions {
   sources: readonly ClusterSource[];
+  concurrency?: number;
+  /** The run's deadline: clusters not read by then are `failed` ("deadline") and the run goes on to store. */
+  signal?: AbortSignal;
+  onProgress?: (cluster: string, message: string) => void;
+}
+
+/** Everything after the clusters are read: how to report, keep and announce the run. */
+export interface PublishOptions {
   policy: AuditPolicy;
+  /** A run id chosen by the caller (fleet mode plans it); new otherwise. */
+  runId?: string;
   formats: readonly ReportFormat[];
   /** Folder for the rendered report; nothing is written without one. */
   outDir?: string;
@@ -41,9 +51,7 @@ export interface ScanRequest {
   notify?: NotifySettings;
   notifyDeps?: NotifyDeps;
   identity?: string;
-  concurrency?: number;
   now?: () => Date;
-  onProgress?: (cluster: string, message: string) => void;
 }
 
 export interface ScanResult {
@@ -68,11 +76,25 @@ export async function runScan(request: ScanRequest): Promise<ScanResult> {
   const startedAt = now();
   const clusters = await auditFleet(request.sources, request.policy, {
     ...(request.concurrency !== undefined && { concurrency: request.concurrency }),
+    ...(request.signal && { signal: request.signal }),
     ...(request.onProgress && { onProgress: request.onProgress }),
   });
-  const auditedAt = now();
+  return publishRun(clusters, { startedAt, auditedAt: now() }, request);
+}
+
+/**
+ * Assembles the report of clusters already read, compares it with the previous run, renders,
+ * writes, stores and announces it. Fleet mode calls it once the per-cluster audits are in.
+ */
+export async function publishRun(
+  clusters: ClusterReport[],
+  times: { startedAt: Date; auditedAt: Date },
+  request: PublishOptions,
+): Promise<ScanResult> {
+  const now = request.now ?? (() => new Date());
+  const { startedAt, auditedAt } = times;
   const report = assembleReport(clusters, {
-    runId: newRunId(startedAt),
+    runId: request.runId ?? newRunId(startedAt),
     generatedAt: startedAt,
     toolVersion: TOOL_VERSION,
     rulesVersion: RULES_VERSION,

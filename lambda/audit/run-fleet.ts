@@ -7,6 +7,10 @@ import type { AuditPolicy } from './policy.ts';
 export interface FleetOptions {
   /** How many clusters are read at once. */
   concurrency?: number;
+  /**
+   * The run's deadline (a Lambda about to time out). Clusters not read completely by then are
+   * `failed` with reason "deadline", whatever they had read: the run stores what it has.
+   */
   signal?: AbortSignal;
   onProgress?: (cluster: string, message: string) => void;
 }
@@ -21,16 +25,24 @@ export async function auditCluster(
 ): Promise<ClusterReport> {
   const audit = new ClusterAudit(source.name, policy);
   let outcome: CollectionOutcome;
-  try {
-    outcome = await source.collect(audit, {
-      ...(options.signal && { signal: options.signal }),
-      onProgress: (message) => options.onProgress?.(source.name, message),
-    });
-  } catch (error) {
-    outcome = { status: 'failed', reason: describeError(error) };
+  if (options.signal?.aborted) {
+    outcome = { status: 'failed', reason: DEADLINE_REASON };
+  } else {
+    try {
+      outcome = await source.collect(audit, {
+        ...(options.signal && { signal: options.signal }),
+        onProgress: (message) => options.onProgress?.(source.name, message),
+      });
+    } catch (error) {
+      outcome = { status: 'failed', reason: describeError(error) };
+    }
+    if (options.signal?.aborted && outcome.status !== 'complete')
+      outcome = { status: 'failed', reason: DEADLINE_REASON };
   }
   return audit.finish(source.describe(), outcome);
 }
+
+export const DEADLINE_REASON = 'deadline: the run ran out of time before this cluster was read completely';
 
 /**
  * Audits every cluster, at most `concurrency` at a time. One failing cluster never hides the

@@ -1,5 +1,7 @@
 import { isRecord } from '../kube/objects.ts';
+import { type PolicyConfig, parsePolicyConfig } from './audit-config.ts';
 import { ConfigError } from './errors.ts';
+import { type NotifyOptions, parseNotifyConfig } from './notify-options.ts';
 
 /**
  * The Lambda's configuration, one JSON document (an environment variable or an SSM
@@ -18,6 +20,10 @@ export interface AuditServiceConfig {
   clusterTimeoutSeconds: number;
   /** Read each kubelet's configz through nodes/proxy (a powerful permission). @default false */
   readKubeletConfig: boolean;
+  /** When and where to announce changes; the webhook URL and key live in Secrets Manager. */
+  notify?: NotifyOptions;
+  /** Severity overrides, exemptions and extra agent signatures, as in the CLI's --config file. */
+  policy?: PolicyConfig;
 }
 
 const CLUSTER_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/;
@@ -25,7 +31,14 @@ const REGION = /^[a-z]{2}(-[a-z]+)+-\d$/;
 const ROLE_ARN = /^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@/-]+$/;
 const SECRET_ARN = /^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:.+$/;
 const PARAMETER_NAME = /^[\w./-]+$/;
-const TOP_LEVEL = ['clusters', 'clusterConcurrency', 'clusterTimeoutSeconds', 'readKubeletConfig'];
+const TOP_LEVEL = [
+  'clusters',
+  'clusterConcurrency',
+  'clusterTimeoutSeconds',
+  'readKubeletConfig',
+  'notify',
+  'policy',
+];
 
 export function parseAuditServiceConfig(input: unknown, origin: string): AuditServiceConfig {
   const document = typeof input === 'string' ? parseJson(input, origin) : input;
@@ -55,7 +68,7 @@ export function parseAuditServiceConfig(input: unknown, origin: string): AuditSe
       );
     seen.add(cluster.name);
   }
-  return {
+  const config: AuditServiceConfig = {
     clusters,
     clusterConcurrency: integer(document.clusterConcurrency, 'clusterConcurrency', origin, 4, 1, 64),
     clusterTimeoutSeconds: integer(
@@ -68,6 +81,9 @@ export function parseAuditServiceConfig(input: unknown, origin: string): AuditSe
     ),
     readKubeletConfig: boolean(document.readKubeletConfig, 'readKubeletConfig', origin, false),
   };
+  if (document.notify !== undefined) config.notify = parseNotifyConfig(document.notify, `${origin} notify`);
+  if (document.policy !== undefined) config.policy = parsePolicyConfig(document.policy, `${origin} policy`);
+  return config;
 }
 
 function parseCluster(entry: unknown, where: string, origin: string): ClusterEntry {

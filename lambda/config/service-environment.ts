@@ -1,0 +1,162 @@
+import { describeError } from '../errors.ts';
+import { isRecord } from '../kube/objects.ts';
+import type { NotifySettings } from '../notify/settings.ts';
+import { MAX_LINK_SECONDS } from '../store/report-store.ts';
+import { ConfigError } from './errors.ts';
+import { type AuditServiceConfig, parseAuditServiceConfig } from './lambda-config.ts';
+import { DEFAULT_NOTIFY_OPTIONS, resolveNotifySettings } from './notify-options.ts';
+
+/**
+ * The Lambda's environment, as the CDK stack sets it. Read through these names only, with
+ * an error that says which variable is wrong.
+ */
+export const ServiceEnv = {
+  /** SSM parameter holding the configuration document (what the stack sets). */
+  configParameter: 'DOCKERSHIM_AUDIT_CONFIG_PARAMETER',
+  /** The configuration document itself (tests, small setups). */
+  config: 'DOCKERSHIM_AUDIT_CONFIG',
+  bucket: 'DOCKERSHIM_AUDIT_BUCKET',
+  prefix: 'DOCKERSHIM_AUDIT_PREFIX',
+  kmsKeyId: 'DOCKERSHIM_AUDIT_KMS_KEY_ID',
+  /** Secrets Manager secret: JSON `{ "url": "...", "signingSecret": "..." }`. */
+  webhookSecretArn: 'DOCKERSHIM_AUDIT_WEBHOOK_SECRET_ARN',
+  linkExpirySeconds: 'DOCKERSHIM_AUDIT_LINK_EXPIRY_SECONDS',
+} as const;
+
+export interface ServiceEnvironment {
+  config: { parameterName: string } | { json: string };
+  bucket: string;
+  /** Key prefix without leading or trailing `/`. */
+  prefix: string;
+  kmsKeyId?: string;
+  webhookSecretArn?: string;
+  linkExpirySeconds: number;
+}
+
+const ORIGIN = 'Lambda environment';
+
+export function readServiceEnvironment(env: NodeJS.ProcessEnv): ServiceEnvironment {
+  const value = (name: string) => {
+    const text = env[name]?.trim();
+    return text === undefined || text === '' ? undefined : text;
+  };
+  const parameterName = value(ServiceEnv.configParameter);
+  const json = value(ServiceEnv.config);
+  if (!parameterName && !json) {
+    throw new ConfigError(
+      ORIGIN,
+      `neither ${ServiceEnv.configParameter} nor ${ServiceEnv.config} is set`,
+      'The CDK stack sets the parameter name; deploy it, or set the document for a local run.',
+    );
+  }
+  const bucket = value(ServiceEnv.bucket);
+  if (!bucket)
+    throw new ConfigError(
+      ORIGIN,
+      `${ServiceEnv.bucket} is not set`,
+      'Reports are kept in S3: the stack creates the evidence bucket.',
+    );
+  const expiry = value(ServiceEnv.linkExpirySeconds);
+  const linkExpirySeconds = expiry === undefined ? MAX_LINK_SECONDS : Number(expiry);
+  if (
+    !Number.isInteger(linkExpirySeconds) ||
+    linkExpirySeconds < 60 ||
+    linkExpirySeconds > MAX_LINK_SECONDS
+  ) {
+    throw new ConfigError(
+      ORIGIN,
+      `${ServiceEnv.linkExpirySeconds} must be a whole number of seconds from 60 to ${MAX_LINK_SECONDS}`,
+    );
+  }
+  const environment: ServiceEnvironment = {
+    config: parameterName ? { parameterName } : { json: json as string },
+    bucket,
+    prefix: (value(ServiceEnv.prefix) ?? '').replace(/^\/+|\/+$/g, ''),
+    linkExpirySeconds,
+  };
+  const kmsKeyId = value(ServiceEnv.kmsKeyId);
+  if (kmsKeyId) environment.kmsKeyId = kmsKeyId;
+  const webhookSecretArn = value(ServiceEnv.webhookSecretArn);
+  if (webhookSecretArn) environment.webhookSecretArn = webhookSecretArn;
+  return environment;
+}
+
+/** The configuration document, from SSM or the environment, validated. */
+export async function loadServiceConfig(environment: ServiceEnvironment): Promise<AuditServiceConfig> {
+  if ('json' in environment.config)
+    return parseAuditServiceConfig(environment.config.json, ServiceEnv.config);
+  const name = environment.config.parameterName;
+  const { GetParameterCommand, SSMClient } = await import('@aws-sdk/client-ssm');
+  const client = new SSMClient({});
+  let text: string | undefined;
+  try {
+    text = (await client.send(new GetParameterCommand({ Name: name, WithDecryption: true }))).Parameter
+      ?.Value;
+  } catch (error) {
+    throw new ConfigError(
+      `SSM parameter ${name}`,
+      `cannot be read: ${describeError(error)}`,
+      'The function needs ssm:GetParameter on it.',
+    );
+  } finally {
+    client.destroy();
+  }
+  if (!text) throw new ConfigError(`SSM parameter ${name}`, 'is empty');
+  return parseAuditServiceConfig(text, `SSM parameter ${name}`);
+}
+
+/**
+ * Notification settings: when and how from the configuration, the webhook URL and signing key
+ * from Secrets Manager. The secret's value is never part of an error message or a log line.
+ */
+export async function loadNotifySettings(
+  config: AuditServiceConfig,
+  environment: ServiceEnvironment,
+): Promise<NotifySettings> {
+  const options = config.notify ?? DEFAULT_NOTIFY_OPTIONS;
+  if (!environment.webhookSecretArn) return resolveNotifySettings(options, {}, 'notify');
+  const arn = environment.webhookSecretArn;
+  const origin = `secret ${arn}`;
+  const { GetSecretValueCommand, SecretsManagerClient } = await import('@aws-sdk/client-secrets-manager');
+  const client = new SecretsManagerClient({ region: /^arn:[^:]+:secretsmanager:([^:]+):/.exec(arn)?.[1] });
+  let text: string | undefined;
+  try {
+    text = (await client.send(new GetSecretValueCommand({ SecretId: arn }))).SecretString;
+  } catch (error) {
+    throw new ConfigError(
+      origin,
+      `cannot be read: ${describeError(error)}`,
+      'The function needs secretsmanager:GetSecretValue on it.',
+    );
+  } finally {
+    client.destroy();
+  }
+  // A secret created by the stack and not filled in yet means: no webhook.
+  if (!text || text.trim() === '' || text.trim() === '{}') return resolveNotifySettings(options, {}, origin);
+  let document: unknown;
+  try {
+    document = JSON.parse(text);
+  } catch {
+    throw new ConfigError(
+      origin,
+      'is not a JSON object',
+      'Store {"url": "https://...", "signingSecret": "..."} (signingSecret for generic webhooks).',
+    );
+  }
+  if (
+    !isRecord(document) ||
+    (document.url !== undefined && typeof document.url !== 'string') ||
+    (document.signingSecret !== undefined && typeof document.signingSecret !== 'string')
+  ) {
+    throw new ConfigError(origin, 'must be {"url": "...", "signingSecret": "..."} with string values');
+  }
+  return resolveNotifySettings(
+    options,
+    {
+      ...(typeof document.url === 'string' && document.url !== '' && { webhookUrl: document.url }),
+      ...(typeof document.signingSecret === 'string' &&
+        document.signingSecret !== '' && { signingSecret: document.signingSecret }),
+    },
+    origin,
+  );
+}

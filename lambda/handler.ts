@@ -1,0 +1,128 @@
+import { ConfigError } from './config/errors.ts';
+import {
+  loadNotifySettings,
+  loadServiceConfig,
+  readServiceEnvironment,
+} from './config/service-environment.ts';
+import { AuditError, describeError } from './errors.ts';
+import { isRecord } from './kube/objects.ts';
+import {
+  aggregateRun,
+  auditOneCluster,
+  planRun,
+  runAll,
+  type ServiceContext,
+} from './service/audit-service.ts';
+import { metricsRecord } from './service/metrics.ts';
+import { type RunSummary, summariseRun } from './service/run-summary.ts';
+import { isRunId } from './store/run-history.ts';
+
+/** What the Lambda runtime passes; only the clock and the identity are used. */
+export interface LambdaContext {
+  getRemainingTimeInMillis(): number;
+  invokedFunctionArn?: string;
+  awsRequestId?: string;
+}
+
+/**
+ * The events the function accepts: the schedule's (`{}` or `{ "mode": "run" }`), and fleet
+ * mode's three steps, sent by the state machine.
+ */
+export type AuditEvent =
+  | { mode: 'run' }
+  | { mode: 'plan' }
+  | { mode: 'cluster'; runId: string; cluster: string }
+  | { mode: 'aggregate'; runId: string };
+
+/**
+ * Time kept back from the Lambda's deadline to store the run and notify: a quarter of what is
+ * left, at most two minutes. Clusters still being read then are marked failed ("deadline").
+ */
+export function auditDeadlineMs(remainingMs: number): number {
+  const reserve = Math.min(120_000, remainingMs / 4);
+  return Math.max(1_000, Math.floor(remainingMs - reserve));
+}
+
+/** The Lambda entry: reads its configuration, runs the requested step, logs and returns a summary. */
+export async function handler(
+  event: unknown,
+  context: LambdaContext,
+): Promise<RunSummary | Record<string, unknown>> {
+  const started = Date.now();
+  const log = (entry: Record<string, unknown>) =>
+    process.stdout.write(`${JSON.stringify({ timestamp: new Date().toISOString(), ...entry })}\n`);
+  try {
+    const request = parseEvent(event);
+    const environment = readServiceEnvironment(process.env);
+    const config = await loadServiceConfig(environment);
+    if (request.mode === 'plan') {
+      const plan = planRun(config, new Date());
+      log({ level: 'info', message: 'fleet run planned', ...plan });
+      return plan;
+    }
+    const service: ServiceContext = {
+      config,
+      environment,
+      notify: await loadNotifySettings(config, environment),
+      identity: context.invokedFunctionArn ? `AWS Lambda ${context.invokedFunctionArn}` : 'AWS Lambda',
+      signal: AbortSignal.timeout(auditDeadlineMs(context.getRemainingTimeInMillis())),
+      log,
+    };
+    if (request.mode === 'cluster') {
+      const result = await auditOneCluster(service, request.runId, request.cluster);
+      log({
+        level: result.status === 'complete' ? 'info' : 'warn',
+        message: 'cluster audited',
+        runId: request.runId,
+        ...result,
+      });
+      return result;
+    }
+    const result =
+      request.mode === 'aggregate'
+        ? await aggregateRun(service, request.runId, runStart(request.runId))
+        : await runAll(service);
+    const summary = summariseRun(result, Date.now() - started);
+    log(metricsRecord(summary, new Date()));
+    if (result.storeError) throw result.storeError;
+    return summary;
+  } catch (error) {
+    log({
+      level: 'error',
+      message: describeError(error),
+      ...(error instanceof AuditError && { code: error.code, ...(error.hint && { hint: error.hint }) }),
+      ...(context.awsRequestId && { requestId: context.awsRequestId }),
+    });
+    // Thrown, so that Lambda counts a failed run: the alarm, the retry and the failure destination see it.
+    throw error;
+  }
+}
+
+function parseEvent(event: unknown): AuditEvent {
+  if (event === undefined || event === null || (isRecord(event) && event.mode === undefined))
+    return { mode: 'run' };
+  if (!isRecord(event)) throw new ConfigError('event', 'must be an object');
+  const { mode } = event;
+  if (mode === 'run' || mode === 'plan') return { mode };
+  if (mode === 'cluster' || mode === 'aggregate') {
+    if (!isRunId(event.runId))
+      throw new ConfigError('event', `mode ${mode} needs the runId of a planned run`);
+    if (mode === 'aggregate') return { mode, runId: event.runId };
+    if (typeof event.cluster !== 'string' || event.cluster === '')
+      throw new ConfigError('event', 'mode cluster needs a cluster name');
+    return { mode, runId: event.runId, cluster: event.cluster };
+  }
+  throw new ConfigError(
+    'event',
+    `unknown mode ${JSON.stringify(mode)}`,
+    'Modes: run (the default), plan, cluster, aggregate.',
+  );
+}
+
+/** A run id starts with the time it was planned: `20261122T030000Z-3f9a1c`. */
+function runStart(runId: string): Date {
+  const match = /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z/.exec(runId);
+  return match
+    ? new Date(`${match[1]}-${match[2]}-${match[3]}T${match[4]}:${match[5]}:${match[6]}Z`)
+    : new Date();
+}
