@@ -1,4 +1,5 @@
 import { isRecord } from '../../kube/objects.ts';
+import { memoise } from '../lib/memoise.ts';
 import BUNDLED_AGENTS from './agents.json' with { type: 'json' };
 
 /**
@@ -155,19 +156,8 @@ export function vendorGuidance(catalog: AgentCatalog, id: string): AgentGuidance
   return agent ? guidanceOf(agent) : undefined;
 }
 
-const repositories = new Map<string, string>();
-
 /** `registry:5000/org/repo:tag@sha256:...` → `registry:5000/org/repo`, lower-case. */
-export function imageRepository(image: string): string {
-  let repository = repositories.get(image);
-  if (repository === undefined) {
-    repository = repositoryOf(image);
-    // A cluster runs a few thousand images at most; bounded all the same.
-    if (repositories.size > 10_000) repositories.clear();
-    repositories.set(image, repository);
-  }
-  return repository;
-}
+export const imageRepository = memoise(repositoryOf);
 
 function repositoryOf(image: string): string {
   const withoutDigest = image.split('@')[0] ?? '';

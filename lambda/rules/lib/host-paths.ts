@@ -1,3 +1,5 @@
+import { memoise } from './memoise.ts';
+
 /**
  * What a path on the node means for Docker Engine. Matching is on normalised paths and on
  * whole path segments, so `/var/run/scope` or `/run/flannel` never pass for `/var/run`.
@@ -57,18 +59,7 @@ export type HostPathClass = (typeof HostPathClass)[keyof typeof HostPathClass];
  * Windows named pipes (`\\.\pipe\x`, `//./pipe/x`) become `\\.\pipe\x`; Windows drive paths
  * become lower-case with forward slashes (`C:\ProgramData\docker` → `c:/programdata/docker`).
  */
-export function normalisePath(raw: string): string {
-  let normalised = normalisedPaths.get(raw);
-  if (normalised === undefined) {
-    normalised = normaliseUncached(raw);
-    // The same few paths come back for every pod of a cluster; the cache is bounded all the same.
-    if (normalisedPaths.size > 10_000) normalisedPaths.clear();
-    normalisedPaths.set(raw, normalised);
-  }
-  return normalised;
-}
-
-const normalisedPaths = new Map<string, string>();
+export const normalisePath = memoise(normaliseUncached);
 
 function normaliseUncached(raw: string): string {
   const trimmed = raw.trim();
