@@ -1,0 +1,128 @@
+import type { Stack } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import type { ClusterEntry } from '../lambda/config/lambda-config.ts';
+
+export interface AuditPermissionsInput {
+  clusters: readonly ClusterEntry[];
+  bucketArn: string;
+  /** The evidence prefix, ending in `/`. */
+  prefix: string;
+  bucketKeyArn: string;
+  configParameterArn: string;
+  webhookSecretArn?: string;
+  secretsKmsKeyArns: readonly string[];
+  snsTopicArn?: string;
+}
+
+/**
+ * What the audit function may do, each statement on exactly the resources the configuration
+ * names: nothing in here is `*`. A cluster reached through a role (`roleArn`) is described with
+ * that role's credentials, so the function itself needs only to assume it.
+ */
+export function auditPolicyStatements(stack: Stack, input: AuditPermissionsInput): iam.PolicyStatement[] {
+  const statements: iam.PolicyStatement[] = [];
+  const eksClusters = input.clusters.filter(
+    (cluster): cluster is Extract<ClusterEntry, { type: 'eks' }> =>
+      cluster.type === 'eks' && cluster.roleArn === undefined,
+  );
+  if (eksClusters.length > 0) {
+    statements.push(
+      new iam.PolicyStatement({
+        sid: 'DescribeListedClusters',
+        actions: ['eks:DescribeCluster'],
+        resources: unique(eksClusters.map((cluster) => eksClusterArn(stack, cluster))),
+      }),
+    );
+  }
+  const roles = unique(
+    input.clusters.flatMap((cluster) =>
+      cluster.type === 'eks' && cluster.roleArn !== undefined ? [cluster.roleArn] : [],
+    ),
+  );
+  if (roles.length > 0) {
+    statements.push(
+      new iam.PolicyStatement({ sid: 'AssumeListedRoles', actions: ['sts:AssumeRole'], resources: roles }),
+    );
+  }
+  const secrets = unique([
+    ...input.clusters.flatMap((cluster) => ('secretArn' in cluster ? [cluster.secretArn] : [])),
+    ...(input.webhookSecretArn === undefined ? [] : [input.webhookSecretArn]),
+  ]);
+  if (secrets.length > 0) {
+    statements.push(
+      new iam.PolicyStatement({
+        sid: 'ReadListedSecrets',
+        actions: ['secretsmanager:GetSecretValue'],
+        resources: secrets,
+      }),
+    );
+  }
+  statements.push(
+    new iam.PolicyStatement({
+      sid: 'ReadConfigAndKubeconfigParameters',
+      actions: ['ssm:GetParameter'],
+      resources: unique([
+        input.configParameterArn,
+        ...input.clusters.flatMap((cluster) =>
+          'parameterName' in cluster ? [parameterArn(stack, cluster.parameterName)] : [],
+        ),
+      ]),
+    }),
+  );
+  if (input.secretsKmsKeyArns.length > 0) {
+    statements.push(
+      new iam.PolicyStatement({
+        sid: 'DecryptSecretsWithCustomerKeys',
+        actions: ['kms:Decrypt'],
+        resources: unique(input.secretsKmsKeyArns),
+      }),
+    );
+  }
+  statements.push(
+    new iam.PolicyStatement({
+      sid: 'ReadWriteEvidenceUnderPrefix',
+      actions: ['s3:GetObject', 's3:PutObject'],
+      resources: [`${input.bucketArn}/${input.prefix}*`],
+    }),
+    new iam.PolicyStatement({
+      sid: 'ListEvidenceUnderPrefix',
+      actions: ['s3:ListBucket'],
+      resources: [input.bucketArn],
+      conditions: { StringLike: { 's3:prefix': [input.prefix, `${input.prefix}*`] } },
+    }),
+    new iam.PolicyStatement({
+      sid: 'UseEvidenceKey',
+      actions: ['kms:Encrypt', 'kms:Decrypt', 'kms:GenerateDataKey'],
+      resources: [input.bucketKeyArn],
+    }),
+  );
+  if (input.snsTopicArn !== undefined) {
+    statements.push(
+      new iam.PolicyStatement({
+        sid: 'PublishEmail',
+        actions: ['sns:Publish'],
+        resources: [input.snsTopicArn],
+      }),
+    );
+  }
+  return statements;
+}
+
+/** DescribeCluster runs in the cluster's region, in this stack's account. */
+export function eksClusterArn(stack: Stack, cluster: { clusterName: string; region: string }): string {
+  return stack.formatArn({
+    service: 'eks',
+    region: cluster.region,
+    resource: 'cluster',
+    resourceName: cluster.clusterName,
+  });
+}
+
+/** A parameter named `/a/b` has the ARN `...:parameter/a/b`, one named `a` has `...:parameter/a`. */
+function parameterArn(stack: Stack, name: string): string {
+  return stack.formatArn({ service: 'ssm', resource: 'parameter', resourceName: name.replace(/^\//, '') });
+}
+
+function unique(values: readonly string[]): string[] {
+  return [...new Set(values)];
+}

@@ -1,0 +1,132 @@
+import { CfnOutput, Stack, type StackProps, Validations } from 'aws-cdk-lib';
+import type { Construct } from 'constructs';
+import { AuditAlarms } from './audit-alarms.ts';
+import { AuditFunction } from './audit-function.ts';
+import { auditPolicyStatements } from './audit-permissions.ts';
+import { AuditSchedule } from './audit-schedule.ts';
+import { ClusterAccessEntries } from './cluster-access-entries.ts';
+import { EvidenceBucket } from './evidence-bucket.ts';
+import { FleetStateMachine } from './fleet-state-machine.ts';
+import { arnToken } from './nag.ts';
+import { ServiceConfigParameter } from './service-config-parameter.ts';
+import type { DeploymentSettings } from './settings.ts';
+import { WebhookSecret } from './webhook-secret.ts';
+
+export interface AuditStackProps extends StackProps {
+  settings: DeploymentSettings;
+  /** The repository root (where package.json is). */
+  projectRoot: string;
+  /** The handler, relative to projectRoot. @default lambda/handler.ts */
+  entry?: string;
+}
+
+/** The whole service: schedule → function (or fleet state machine) → evidence bucket, with alarms. */
+export class AuditStack extends Stack {
+  readonly evidence: EvidenceBucket;
+  readonly audit: AuditFunction;
+  readonly fleet: FleetStateMachine | undefined;
+
+  constructor(scope: Construct, id: string, props: AuditStackProps) {
+    super(scope, id, props);
+    const { settings } = props;
+    const fleetMode = settings.fleet.mode === 'stepfunctions';
+
+    this.evidence = new EvidenceBucket(this, 'Evidence', {
+      evidence: settings.evidence,
+      accessLogDays: settings.logRetentionDays,
+    });
+    const config = new ServiceConfigParameter(this, 'ServiceConfig', settings.service);
+    const webhookSecretArn =
+      settings.webhookSecret.kind === 'create'
+        ? new WebhookSecret(this, 'Webhook').secret.secretArn
+        : settings.webhookSecret.kind === 'import'
+          ? settings.webhookSecret.arn
+          : undefined;
+
+    this.audit = new AuditFunction(this, 'Audit', {
+      projectRoot: props.projectRoot,
+      entry: props.entry ?? 'lambda/handler.ts',
+      memorySize: settings.memorySize,
+      timeoutMinutes: settings.timeoutMinutes,
+      logRetentionDays: settings.logRetentionDays,
+      // Scheduled runs must not overlap on the store; in fleet mode the map's per-cluster
+      // invocations run side by side, and plan and aggregate never overlap with them.
+      reservedConcurrency: fleetMode ? settings.fleet.maxConcurrency : 1,
+      tracing: settings.tracing,
+      ...(settings.vpc ? { vpc: settings.vpc } : {}),
+      environment: {
+        DOCKERSHIM_AUDIT_CONFIG_PARAMETER: config.parameter.parameterName,
+        DOCKERSHIM_AUDIT_BUCKET: this.evidence.bucket.bucketName,
+        DOCKERSHIM_AUDIT_PREFIX: settings.evidence.prefix,
+        DOCKERSHIM_AUDIT_KMS_KEY_ID: this.evidence.key.keyArn,
+        DOCKERSHIM_AUDIT_LINK_EXPIRY_SECONDS: String(settings.evidence.linkExpirySeconds),
+        ...(webhookSecretArn === undefined ? {} : { DOCKERSHIM_AUDIT_WEBHOOK_SECRET_ARN: webhookSecretArn }),
+      },
+    });
+    const snsTopicArn = settings.service.notify?.snsTopicArn;
+    for (const statement of auditPolicyStatements(this, {
+      clusters: settings.service.clusters,
+      bucketArn: this.evidence.bucket.bucketArn,
+      prefix: settings.evidence.prefix,
+      bucketKeyArn: this.evidence.key.keyArn,
+      configParameterArn: config.parameter.parameterArn,
+      secretsKmsKeyArns: settings.secretsKmsKeyArns,
+      ...(webhookSecretArn === undefined ? {} : { webhookSecretArn }),
+      ...(typeof snsTopicArn === 'string' ? { snsTopicArn } : {}),
+    })) {
+      this.audit.role.addToPrincipalPolicy(statement);
+    }
+    Validations.of(this.audit.role).acknowledge({
+      id: `AwsSolutions-IAM5[Resource::${arnToken(this.evidence.bucket)}/${settings.evidence.prefix}*]`,
+      reason:
+        'The function reads and writes every object under its evidence prefix (runs, pointers, staging); nothing outside it.',
+    });
+
+    if (settings.createAccessEntries) {
+      new ClusterAccessEntries(this, 'ClusterAccess', {
+        clusters: settings.service.clusters,
+        role: this.audit.role,
+      });
+    }
+
+    this.fleet = fleetMode
+      ? new FleetStateMachine(this, 'Fleet', {
+          function: this.audit.function,
+          maxConcurrency: settings.fleet.maxConcurrency,
+          toleratedFailurePercentage: settings.fleet.toleratedFailurePercentage,
+          logRetentionDays: settings.logRetentionDays,
+          tracing: settings.tracing,
+        })
+      : undefined;
+
+    const schedule = new AuditSchedule(this, 'Schedule', {
+      expression: settings.schedule.expression,
+      timeZone: settings.schedule.timeZone,
+      target: this.fleet ? { stateMachine: this.fleet.stateMachine } : { function: this.audit.function },
+    });
+
+    new AuditAlarms(this, 'Alarms', {
+      function: this.audit.function,
+      deadLetterQueues: {
+        FailedInvocations: this.audit.failedInvocations,
+        ScheduleDeadLetters: schedule.deadLetters,
+      },
+      ...(this.fleet ? { stateMachine: this.fleet.stateMachine } : {}),
+      ...(settings.alarmTopicArn === undefined ? {} : { alarmTopicArn: settings.alarmTopicArn }),
+    });
+
+    new CfnOutput(this, 'EvidenceBucketName', {
+      value: this.evidence.bucket.bucketName,
+      description: 'Where runs are kept: dockershim-audit verify --store s3://BUCKET/PREFIX',
+    });
+    new CfnOutput(this, 'FunctionName', { value: this.audit.function.functionName });
+    if (webhookSecretArn !== undefined) {
+      new CfnOutput(this, 'WebhookSecretArn', {
+        value: webhookSecretArn,
+        description: 'Put {"url": "...", "signingSecret": "..."} here (aws secretsmanager put-secret-value)',
+      });
+    }
+    if (this.fleet)
+      new CfnOutput(this, 'StateMachineArn', { value: this.fleet.stateMachine.stateMachineArn });
+  }
+}

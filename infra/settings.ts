@@ -1,0 +1,370 @@
+import { ConfigError } from '../lambda/config/errors.ts';
+import { type ClusterEntry, parseAuditServiceConfig } from '../lambda/config/lambda-config.ts';
+import { isRecord } from '../lambda/kube/objects.ts';
+
+/**
+ * Every deployment setting comes from CDK context: cdk.json's `context`, or `-c key=value` on
+ * the command line. This module turns it into typed settings with defaults, and refuses a bad
+ * value at synth time with the same errors the handler would give at run time.
+ */
+export type ContextReader = (key: string) => unknown;
+
+export const ORIGIN = 'cdk.json context';
+
+export const FLEET_MODES = ['single', 'stepfunctions'] as const;
+export type FleetMode = (typeof FLEET_MODES)[number];
+
+export const OBJECT_LOCK_MODES = ['GOVERNANCE', 'COMPLIANCE'] as const;
+export type ObjectLockMode = (typeof OBJECT_LOCK_MODES)[number];
+
+/**
+ * Storage classes that keep objects readable at once: presigned report links and `verify` must
+ * keep working on old runs, which Glacier Flexible Retrieval and Deep Archive would break.
+ */
+export const TRANSITION_STORAGE_CLASSES = ['STANDARD_IA', 'INTELLIGENT_TIERING', 'GLACIER_IR'] as const;
+export type TransitionStorageClass = (typeof TRANSITION_STORAGE_CLASSES)[number];
+
+/** The values CloudWatch Logs accepts as a retention period. */
+export const LOG_RETENTION_DAYS = [
+  1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653,
+] as const;
+
+/** The Kubernetes group that deploy/rbac.yaml binds to the read-only ClusterRole. */
+export const READER_GROUP = 'dockershim-audit:readers';
+
+/** The context keys this app reads, with their defaults; README's configuration reference lists each. */
+export const DEFAULTS = {
+  stackName: 'DockershimAudit',
+  clusterConcurrency: 4,
+  clusterTimeoutSeconds: 600,
+  readKubeletConfig: false,
+  schedule: 'cron(0 3 * * ? *)',
+  scheduleTimezone: 'UTC',
+  memorySize: 1024,
+  timeoutMinutes: 15,
+  logRetentionDays: 365,
+  reportPrefix: 'audits/',
+  linkExpirySeconds: 604_800,
+  objectLockMode: 'GOVERNANCE' as ObjectLockMode,
+  objectLockDays: 365,
+  transitionDays: 30,
+  transitionStorageClass: 'STANDARD_IA' as TransitionStorageClass,
+  stagingExpirationDays: 3,
+  webhookSecret: 'create',
+  secretsKmsKeyArns: [] as string[],
+  createAccessEntries: false,
+  fleetMode: 'single' as FleetMode,
+  fleetMaxConcurrency: 10,
+  fleetToleratedFailurePercentage: 100,
+  tracing: false,
+} as const;
+
+/** Keys without a default: `clusters` is required, the others switch something on. */
+export const CONTEXT_KEYS = [
+  ...Object.keys(DEFAULTS),
+  'clusters',
+  'notify',
+  'policy',
+  'alarmTopicArn',
+  'vpc',
+] as const;
+
+/** The document the handler reads from the SSM parameter named by DOCKERSHIM_AUDIT_CONFIG_PARAMETER. */
+export interface ServiceConfigDocument {
+  clusters: ClusterEntry[];
+  clusterConcurrency: number;
+  clusterTimeoutSeconds: number;
+  readKubeletConfig: boolean;
+  notify?: Record<string, unknown>;
+  policy?: Record<string, unknown>;
+}
+
+export interface VpcPlacement {
+  vpcId: string;
+  privateSubnetIds: string[];
+  availabilityZones: string[];
+  /** TCP ports the function may connect to: API servers (443 on EKS, often 6443 elsewhere) and AWS endpoints. */
+  egressPorts: number[];
+}
+
+export type WebhookSecretSetting = { kind: 'create' } | { kind: 'import'; arn: string } | { kind: 'none' };
+
+export interface DeploymentSettings {
+  stackName: string;
+  service: ServiceConfigDocument;
+  schedule: { expression: string; timeZone: string };
+  memorySize: number;
+  timeoutMinutes: number;
+  logRetentionDays: number;
+  evidence: {
+    /** Key prefix of every object the function writes, ending in `/`. */
+    prefix: string;
+    linkExpirySeconds: number;
+    objectLockMode: ObjectLockMode;
+    objectLockDays: number;
+    transitionDays: number;
+    transitionStorageClass: TransitionStorageClass;
+    stagingExpirationDays: number;
+  };
+  webhookSecret: WebhookSecretSetting;
+  /** Customer-managed keys that encrypt kubeconfig secrets or SecureString parameters. */
+  secretsKmsKeyArns: string[];
+  alarmTopicArn?: string;
+  vpc?: VpcPlacement;
+  createAccessEntries: boolean;
+  fleet: { mode: FleetMode; maxConcurrency: number; toleratedFailurePercentage: number };
+  tracing: boolean;
+}
+
+const SECRET_ARN = /^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:.+$/;
+const KMS_KEY_ARN = /^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key\/[A-Za-z0-9-]+$/;
+const TOPIC_ARN = /^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[\w-]{1,256}$/;
+const SCHEDULE = /^(cron|rate)\(.+\)$/;
+const STACK_NAME = /^[A-Za-z][A-Za-z0-9-]{0,127}$/;
+const PREFIX = /^[A-Za-z0-9!_.*'()-]+(\/[A-Za-z0-9!_.*'()-]+)*\/?$/;
+
+export function readSettings(read: ContextReader): DeploymentSettings {
+  const value = (key: string): unknown => coerce(read(key));
+  const settings = new SettingReader(value);
+
+  const service = serviceConfig(value);
+  const transitionStorageClass = settings.oneOf('transitionStorageClass', TRANSITION_STORAGE_CLASSES);
+  // S3 refuses Standard-IA transitions before an object is 30 days old.
+  const transitionDays = settings.integer(
+    'transitionDays',
+    transitionStorageClass === 'STANDARD_IA' ? 30 : 1,
+    3650,
+  );
+  const fleetMode = settings.oneOf('fleetMode', FLEET_MODES);
+  const result: DeploymentSettings = {
+    stackName: settings.text('stackName', STACK_NAME, 'Letters, digits and "-", starting with a letter.'),
+    service,
+    schedule: {
+      expression: settings.text(
+        'schedule',
+        SCHEDULE,
+        'An EventBridge Scheduler expression: cron(0 3 * * ? *).',
+      ),
+      timeZone: settings.timeZone('scheduleTimezone'),
+    },
+    memorySize: settings.integer('memorySize', 128, 10_240),
+    timeoutMinutes: settings.integer('timeoutMinutes', 1, 15),
+    logRetentionDays: settings.member('logRetentionDays', LOG_RETENTION_DAYS),
+    evidence: {
+      prefix: normalisePrefix(settings.text('reportPrefix', PREFIX, 'A key prefix such as audits/.')),
+      linkExpirySeconds: settings.integer('linkExpirySeconds', 1, 604_800),
+      objectLockMode: settings.oneOf('objectLockMode', OBJECT_LOCK_MODES),
+      objectLockDays: settings.integer('objectLockDays', 1, 36_500),
+      transitionDays,
+      transitionStorageClass,
+      stagingExpirationDays: settings.integer('stagingExpirationDays', 1, 365),
+    },
+    webhookSecret: webhookSecret(value('webhookSecret') ?? DEFAULTS.webhookSecret),
+    secretsKmsKeyArns: settings.list('secretsKmsKeyArns', KMS_KEY_ARN, 'A KMS key ARN.'),
+    createAccessEntries: settings.boolean('createAccessEntries'),
+    fleet: {
+      mode: fleetMode,
+      maxConcurrency: settings.integer('fleetMaxConcurrency', 1, 1000),
+      toleratedFailurePercentage: settings.integer('fleetToleratedFailurePercentage', 0, 100),
+    },
+    tracing: settings.boolean('tracing'),
+  };
+  const alarmTopicArn = value('alarmTopicArn');
+  if (alarmTopicArn !== undefined) {
+    if (typeof alarmTopicArn !== 'string' || !TOPIC_ARN.test(alarmTopicArn)) {
+      throw new ConfigError(ORIGIN, 'alarmTopicArn must be an SNS topic ARN');
+    }
+    result.alarmTopicArn = alarmTopicArn;
+  }
+  const vpc = value('vpc');
+  if (vpc !== undefined) result.vpc = vpcPlacement(vpc);
+  return result;
+}
+
+/**
+ * `-c key=value` gives strings; cdk.json gives JSON. Both mean the same: "2048" is a number,
+ * "true" a boolean, and a string that starts with `[` or `{` is JSON.
+ */
+function coerce(value: unknown): unknown {
+  if (typeof value !== 'string') return value;
+  if (/^-?\d+$/.test(value)) return Number(value);
+  if (value === 'true' || value === 'false') return value === 'true';
+  if (/^\s*[[{]/.test(value)) {
+    try {
+      return JSON.parse(value);
+    } catch (error) {
+      throw new ConfigError(ORIGIN, `a value is not valid JSON: ${(error as Error).message}`);
+    }
+  }
+  return value;
+}
+
+/** Reads one key with its default from DEFAULTS, checking its type and range. */
+class SettingReader {
+  readonly #value: (key: string) => unknown;
+
+  constructor(value: (key: string) => unknown) {
+    this.#value = value;
+  }
+
+  #get(key: keyof typeof DEFAULTS): unknown {
+    return this.#value(key) ?? DEFAULTS[key];
+  }
+
+  integer(key: keyof typeof DEFAULTS, min: number, max: number): number {
+    const value = this.#get(key);
+    if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
+      throw new ConfigError(ORIGIN, `${key} must be an integer from ${min} to ${max}`);
+    }
+    return value;
+  }
+
+  boolean(key: keyof typeof DEFAULTS): boolean {
+    const value = this.#get(key);
+    if (typeof value !== 'boolean') throw new ConfigError(ORIGIN, `${key} must be true or false`);
+    return value;
+  }
+
+  text(key: keyof typeof DEFAULTS, pattern: RegExp, hint: string): string {
+    const value = this.#get(key);
+    if (typeof value !== 'string' || !pattern.test(value)) {
+      throw new ConfigError(ORIGIN, `${key} is not valid: ${JSON.stringify(value)}`, hint);
+    }
+    return value;
+  }
+
+  oneOf<T extends string>(key: keyof typeof DEFAULTS, allowed: readonly T[]): T {
+    const value = this.#get(key);
+    if (typeof value !== 'string' || !(allowed as readonly string[]).includes(value)) {
+      throw new ConfigError(ORIGIN, `${key} must be one of ${allowed.join(', ')}`);
+    }
+    return value as T;
+  }
+
+  member(key: keyof typeof DEFAULTS, allowed: readonly number[]): number {
+    const value = this.#get(key);
+    if (typeof value !== 'number' || !allowed.includes(value)) {
+      throw new ConfigError(ORIGIN, `${key} must be one of ${allowed.join(', ')}`);
+    }
+    return value;
+  }
+
+  list(key: keyof typeof DEFAULTS, pattern: RegExp, hint: string): string[] {
+    const value = this.#get(key);
+    if (!Array.isArray(value) || !value.every((item) => typeof item === 'string' && pattern.test(item))) {
+      throw new ConfigError(ORIGIN, `${key} must be a list`, hint);
+    }
+    return [...value] as string[];
+  }
+
+  timeZone(key: keyof typeof DEFAULTS): string {
+    const value = this.#get(key);
+    if (typeof value === 'string') {
+      try {
+        new Intl.DateTimeFormat('en', { timeZone: value });
+        return value;
+      } catch {
+        // Falls through to the error below.
+      }
+    }
+    throw new ConfigError(
+      ORIGIN,
+      `${key} is not a time zone: ${JSON.stringify(value)}`,
+      'An IANA name: UTC, Europe/Berlin.',
+    );
+  }
+}
+
+const SERVICE_KEYS = [
+  'clusters',
+  'clusterConcurrency',
+  'clusterTimeoutSeconds',
+  'readKubeletConfig',
+  'notify',
+  'policy',
+] as const;
+
+/**
+ * The handler's own parser checks the service settings, so synth refuses what the handler
+ * would. The document keeps the operator's words (notify and policy as written), with the
+ * defaults of the other settings filled in.
+ */
+function serviceConfig(value: (key: string) => unknown): ServiceConfigDocument {
+  const raw: Record<string, unknown> = {};
+  for (const key of SERVICE_KEYS) if (value(key) !== undefined) raw[key] = value(key);
+  const parsed = parseAuditServiceConfig(raw, ORIGIN);
+  const document: ServiceConfigDocument = {
+    clusters: parsed.clusters,
+    clusterConcurrency: parsed.clusterConcurrency,
+    clusterTimeoutSeconds: parsed.clusterTimeoutSeconds,
+    readKubeletConfig: parsed.readKubeletConfig,
+  };
+  if (isRecord(raw.notify)) document.notify = raw.notify;
+  if (isRecord(raw.policy)) document.policy = raw.policy;
+  return document;
+}
+
+function webhookSecret(value: unknown): WebhookSecretSetting {
+  if (value === 'create' || value === 'none') return { kind: value };
+  if (typeof value === 'string' && SECRET_ARN.test(value)) return { kind: 'import', arn: value };
+  throw new ConfigError(
+    ORIGIN,
+    'webhookSecret must be "create", "none" or a Secrets Manager secret ARN',
+    'The secret holds {"url": "https://...", "signingSecret": "..."}.',
+  );
+}
+
+function vpcPlacement(value: unknown): VpcPlacement {
+  if (!isRecord(value)) throw new ConfigError(ORIGIN, 'vpc must be an object');
+  const extra = Object.keys(value).filter(
+    (key) => !['vpcId', 'privateSubnetIds', 'availabilityZones', 'egressPorts'].includes(key),
+  );
+  if (extra.length > 0) throw new ConfigError(ORIGIN, `vpc: unknown field ${extra.join(', ')}`);
+  const strings = (key: string, pattern: RegExp): string[] => {
+    const list = value[key];
+    if (
+      !Array.isArray(list) ||
+      list.length === 0 ||
+      !list.every((item) => typeof item === 'string' && pattern.test(item))
+    ) {
+      throw new ConfigError(ORIGIN, `vpc.${key} must be a non-empty list of ids`);
+    }
+    return [...list] as string[];
+  };
+  if (typeof value.vpcId !== 'string' || !/^vpc-([0-9a-f]{8}|[0-9a-f]{17})$/.test(value.vpcId)) {
+    throw new ConfigError(ORIGIN, 'vpc.vpcId must be a VPC id (vpc-...)');
+  }
+  const privateSubnetIds = strings('privateSubnetIds', /^subnet-([0-9a-f]{8}|[0-9a-f]{17})$/);
+  const availabilityZones = strings('availabilityZones', /^[a-z]{2}(-[a-z]+)+-\d[a-z]$/);
+  // Vpc.fromVpcAttributes pairs subnets with zones in order.
+  if (privateSubnetIds.length % availabilityZones.length !== 0) {
+    throw new ConfigError(
+      ORIGIN,
+      'vpc.privateSubnetIds must hold the same number of subnets in each of vpc.availabilityZones',
+      'List one subnet per zone, in the order of the zones.',
+    );
+  }
+  const ports = value.egressPorts ?? [443];
+  if (
+    !Array.isArray(ports) ||
+    ports.length === 0 ||
+    !ports.every((port) => Number.isInteger(port) && port >= 1 && port <= 65_535)
+  ) {
+    throw new ConfigError(ORIGIN, 'vpc.egressPorts must be a non-empty list of TCP ports');
+  }
+  return { vpcId: value.vpcId, privateSubnetIds, availabilityZones, egressPorts: [...ports] as number[] };
+}
+
+function normalisePrefix(prefix: string): string {
+  return prefix.endsWith('/') ? prefix : `${prefix}/`;
+}
+
+/**
+ * Context keys that look like ours (plain camelCase) but are not: a typo such as `fleetmode`
+ * would otherwise be ignored silently. CDK's own keys (`@aws-cdk/...`, `aws:cdk:...`,
+ * `cli-telemetry`, lookups) contain other characters and pass.
+ */
+export function unknownContextKeys(keys: readonly string[]): string[] {
+  const known = new Set<string>(CONTEXT_KEYS);
+  return keys.filter((key) => /^[A-Za-z]+$/.test(key) && !known.has(key));
+}
