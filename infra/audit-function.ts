@@ -1,4 +1,4 @@
-import { Annotations, Duration, Validations } from 'aws-cdk-lib';
+import { Duration, Validations } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
@@ -18,6 +18,9 @@ export const BUNDLED_TEMPLATES = '/var/task/templates';
  */
 const REQUIRE_BANNER =
   "import { createRequire as __dsaCreateRequire } from 'node:module'; const require = __dsaCreateRequire(import.meta.url);";
+
+const VPC_WILDCARD_REASON =
+  'Lambda manages the network interfaces of a VPC function with EC2 actions that do not scope Describe* to resources, and it checks the others against "*" when it creates the function.';
 
 export interface AuditFunctionProps {
   /** The repository root: the handler, package-lock.json and templates/ are found from here. */
@@ -121,10 +124,15 @@ export class AuditFunction extends Construct {
       },
     });
 
-    if (props.tracing) {
+    // Both grants below can only name "*"; one acknowledgement says why for each.
+    const wildcards = [
+      ...(props.vpc ? [VPC_WILDCARD_REASON] : []),
+      ...(props.tracing ? ['X-Ray accepts trace segments only on resource "*".'] : []),
+    ];
+    if (wildcards.length > 0) {
       Validations.of(this.role).acknowledge({
         id: 'AwsSolutions-IAM5[Resource::*]',
-        reason: 'X-Ray accepts trace segments only on resource "*".',
+        reason: wildcards.join(' '),
       });
     }
   }
@@ -139,10 +147,11 @@ export class AuditFunction extends Construct {
       privateSubnetIds: placement.privateSubnetIds,
     });
     for (const subnet of vpc.privateSubnets) {
-      Annotations.of(subnet).acknowledgeWarning(
-        '@aws-cdk/aws-ec2:noSubnetRouteTableId',
-        'The function only places its network interfaces in these subnets; nothing reads their route tables.',
-      );
+      Validations.of(subnet).acknowledge({
+        id: 'Annotation::@aws-cdk/aws-ec2:noSubnetRouteTableId',
+        reason:
+          'The function only places its network interfaces in these subnets; nothing reads their route tables.',
+      });
     }
     const securityGroup = new ec2.SecurityGroup(this, 'SecurityGroup', {
       vpc,
@@ -171,11 +180,6 @@ export class AuditFunction extends Construct {
         resources: ['*'],
       }),
     );
-    Validations.of(this.role).acknowledge({
-      id: 'AwsSolutions-IAM5[Resource::*]',
-      reason:
-        'Lambda manages the network interfaces of a VPC function with these EC2 actions; EC2 does not scope Describe* to resources, and Lambda checks the others against "*" when it creates the function.',
-    });
     return { vpc, vpcSubnets: { subnets: vpc.privateSubnets }, securityGroups: [securityGroup] };
   }
 }

@@ -1,0 +1,158 @@
+import type { Template } from 'aws-cdk-lib/assertions';
+import { beforeAll, describe, expect, test } from 'vitest';
+import { flatten, resourcesOf, synth } from '../helpers/infra.ts';
+
+interface State {
+  Type: string;
+  Next?: string;
+  End?: boolean;
+  Resource?: string;
+  Parameters?: Record<string, unknown>;
+  OutputPath?: string;
+  ResultPath?: string | null;
+  ItemsPath?: string;
+  ItemSelector?: Record<string, unknown>;
+  MaxConcurrency?: number;
+  ToleratedFailurePercentage?: number;
+  Label?: string;
+  ItemProcessor?: { ProcessorConfig: Record<string, string>; StartAt: string; States: Record<string, State> };
+  Retry?: Array<{ ErrorEquals: string[]; MaxAttempts?: number }>;
+}
+
+interface Definition {
+  StartAt: string;
+  TimeoutSeconds?: number;
+  States: Record<string, State>;
+}
+
+function stateMachine(template: Template) {
+  const machines = Object.entries(resourcesOf(template, 'AWS::StepFunctions::StateMachine'));
+  expect(machines).toHaveLength(1);
+  const [[id, machine]] = machines as [[string, { Properties: Record<string, unknown> }]];
+  // Tokens become "<Logical.Attr>" inside the JSON's strings, which keeps it parseable.
+  const definition = JSON.parse(flatten(machine.Properties.DefinitionString)) as Definition;
+  return { id, properties: machine.Properties, definition };
+}
+
+describe('fleet mode (fleetMode: stepfunctions)', () => {
+  let template: Template;
+  beforeAll(() => {
+    template = synth({
+      fleetMode: 'stepfunctions',
+      fleetMaxConcurrency: 25,
+      fleetToleratedFailurePercentage: 20,
+    }).template;
+  });
+
+  test('plan, then a Distributed Map over the planned clusters, then aggregate', () => {
+    const { definition } = stateMachine(template);
+
+    expect(definition.StartAt).toBe('Plan');
+    expect(definition.States.Plan).toMatchObject({ Type: 'Task', Next: 'AuditEachCluster' });
+    expect(definition.States.AuditEachCluster).toMatchObject({ Type: 'Map', Next: 'Aggregate' });
+    expect(definition.States.Aggregate).toMatchObject({ Type: 'Task', End: true });
+    expect(definition.TimeoutSeconds).toBe(12 * 3600);
+  });
+
+  test('each step invokes the same function with the event the handler expects', () => {
+    const { definition } = stateMachine(template);
+    const map = definition.States.AuditEachCluster as State;
+    const auditCluster = map.ItemProcessor?.States.AuditCluster as State;
+
+    for (const task of [definition.States.Plan, auditCluster, definition.States.Aggregate]) {
+      expect(task?.Resource).toBe('arn:<AWS::Partition>:states:::lambda:invoke');
+      expect(task?.Parameters?.FunctionName).toMatch(/^<AuditFunction\w+\.Arn>$/);
+      expect(task?.OutputPath).toBe('$.Payload');
+    }
+    expect(definition.States.Plan?.Parameters?.Payload).toEqual({ mode: 'plan' });
+    expect(map.ItemSelector).toEqual({
+      mode: 'cluster',
+      'runId.$': '$.runId',
+      'cluster.$': '$$.Map.Item.Value',
+    });
+    expect(auditCluster.Parameters?.['Payload.$']).toBe('$');
+    expect(definition.States.Aggregate?.Parameters?.Payload).toEqual({
+      mode: 'aggregate',
+      'runId.$': '$.runId',
+    });
+  });
+
+  test('the map runs standard child executions with the configured concurrency and tolerance', () => {
+    const map = stateMachine(template).definition.States.AuditEachCluster as State;
+
+    expect(map).toMatchObject({
+      ItemsPath: '$.clusters',
+      MaxConcurrency: 25,
+      ToleratedFailurePercentage: 20,
+      Label: 'AuditEachCluster',
+    });
+    expect(map.ItemProcessor?.ProcessorConfig).toEqual({ Mode: 'DISTRIBUTED', ExecutionType: 'STANDARD' });
+  });
+
+  test('per-cluster results pass through S3: the map discards what the invocations return', () => {
+    const map = stateMachine(template).definition.States.AuditEachCluster as State;
+    expect(map.ResultPath).toBeNull();
+  });
+
+  test('a throttled invocation is retried, not failed', () => {
+    const { definition } = stateMachine(template);
+    const auditCluster = definition.States.AuditEachCluster?.ItemProcessor?.States.AuditCluster as State;
+    for (const task of [definition.States.Plan, auditCluster, definition.States.Aggregate]) {
+      expect(task?.Retry?.map((retry) => retry.ErrorEquals)).toContainEqual([
+        'Lambda.TooManyRequestsException',
+      ]);
+    }
+  });
+
+  test('reserved concurrency lets the map run at its full concurrency', () => {
+    template.hasResourceProperties('AWS::Lambda::Function', { ReservedConcurrentExecutions: 25 });
+  });
+
+  test('the schedule starts the state machine, not the function', () => {
+    const { id } = stateMachine(template);
+    const schedule = Object.values(resourcesOf(template, 'AWS::Scheduler::Schedule'))[0];
+    const target = schedule?.Properties?.Target as { Arn: unknown; Input: string };
+
+    expect(target.Arn).toEqual({ Ref: id });
+    expect(JSON.parse(target.Input)).toEqual({});
+  });
+
+  test('every execution is logged in full to a log group with the configured retention', () => {
+    const { properties } = stateMachine(template);
+    const logGroups = Object.entries(resourcesOf(template, 'AWS::Logs::LogGroup'));
+    const [fleetLogsId, fleetLogs] = logGroups.find(([id]) => id.startsWith('FleetLogs')) as [
+      string,
+      { Properties: Record<string, unknown> },
+    ];
+
+    expect(properties.LoggingConfiguration).toEqual({
+      Destinations: [{ CloudWatchLogsLogGroup: { LogGroupArn: { 'Fn::GetAtt': [fleetLogsId, 'Arn'] } } }],
+      IncludeExecutionData: true,
+      Level: 'ALL',
+    });
+    expect(fleetLogs.Properties.RetentionInDays).toBe(365);
+    expect(String(fleetLogs.Properties.LogGroupName)).toMatch(/^\/aws\/vendedlogs\/states\//);
+    expect(properties.TracingConfiguration).toEqual({ Enabled: false });
+  });
+
+  test('an alarm on executions that fail, time out or are aborted', () => {
+    const alarms = Object.values(resourcesOf(template, 'AWS::CloudWatch::Alarm'));
+    const fleet = alarms.find((alarm) => Array.isArray(alarm.Properties?.Metrics));
+    const metrics = fleet?.Properties?.Metrics as Array<{
+      Id: string;
+      Expression?: string;
+      MetricStat?: { Metric: { MetricName: string; Namespace: string } };
+    }>;
+
+    expect(metrics.find((metric) => metric.Expression)?.Expression).toBe('failed + timedOut + aborted');
+    expect(
+      metrics.flatMap((metric) => (metric.MetricStat ? [metric.MetricStat.Metric.MetricName] : [])).sort(),
+    ).toEqual(['ExecutionsAborted', 'ExecutionsFailed', 'ExecutionsTimedOut']);
+    expect(alarms).toHaveLength(7);
+  });
+
+  test('X-Ray tracing of the state machine when asked for', () => {
+    const traced = synth({ fleetMode: 'stepfunctions', tracing: true }).template;
+    expect(stateMachine(traced).properties.TracingConfiguration).toEqual({ Enabled: true });
+  });
+});
