@@ -84,6 +84,8 @@ export function auditPolicyStatements(stack: Stack, input: AuditPermissionsInput
       actions: ['s3:GetObject', 's3:PutObject'],
       resources: [`${input.bucketArn}/${input.prefix}*`],
     }),
+    // Listing, limited to the prefix. It also lets S3 answer 404 for a missing key under the
+    // prefix (the first run's latest.json), which it would otherwise refuse with a 403.
     new iam.PolicyStatement({
       sid: 'ListEvidenceUnderPrefix',
       actions: ['s3:ListBucket'],

@@ -120,6 +120,11 @@ export class AuditStack extends Stack {
       description: 'Where runs are kept: dockershim-audit verify --store s3://BUCKET/PREFIX',
     });
     new CfnOutput(this, 'FunctionName', { value: this.audit.function.functionName });
+    new CfnOutput(this, 'FunctionRoleArn', {
+      value: this.audit.role.roleArn,
+      description: 'Map this role to dockershim-audit:readers in each cluster (EKS access entry)',
+    });
+    new CfnOutput(this, 'ConfigParameterName', { value: config.parameter.parameterName });
     if (webhookSecretArn !== undefined) {
       new CfnOutput(this, 'WebhookSecretArn', {
         value: webhookSecretArn,
