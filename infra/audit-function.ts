@@ -5,8 +5,9 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { SqsDestination } from 'aws-cdk-lib/aws-lambda-destinations';
 import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
-import * as sqs from 'aws-cdk-lib/aws-sqs';
+import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { deadLetterQueue } from './dead-letter-queue.ts';
 import type { VpcPlacement } from './settings.ts';
 
 /** Where the bundle puts the Handlebars templates; the handler reads DOCKERSHIM_AUDIT_TEMPLATES. */
@@ -64,16 +65,11 @@ export class AuditFunction extends Construct {
       }),
     );
 
-    this.failedInvocations = new sqs.Queue(this, 'FailedInvocations', {
-      encryption: sqs.QueueEncryption.SQS_MANAGED,
-      enforceSSL: true,
-      retentionPeriod: Duration.days(14),
-    });
-    Validations.of(this.failedInvocations).acknowledge({
-      id: 'AwsSolutions-SQS3',
-      reason:
-        "This queue is the failure destination of the function's asynchronous invocations; a DLQ behind it would only move the same messages again.",
-    });
+    this.failedInvocations = deadLetterQueue(
+      this,
+      'FailedInvocations',
+      "the failure destination of the function's asynchronous invocations",
+    );
 
     const network = props.vpc ? this.network(props.vpc) : undefined;
     const projectRoot = props.projectRoot;

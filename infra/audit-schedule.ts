@@ -3,9 +3,10 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import * as targets from 'aws-cdk-lib/aws-scheduler-targets';
-import * as sqs from 'aws-cdk-lib/aws-sqs';
+import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
+import { deadLetterQueue } from './dead-letter-queue.ts';
 import { arnToken } from './nag.ts';
 
 export interface AuditScheduleProps {
@@ -30,16 +31,7 @@ export class AuditSchedule extends Construct {
 
   constructor(scope: Construct, id: string, props: AuditScheduleProps) {
     super(scope, id);
-    this.deadLetters = new sqs.Queue(this, 'DeadLetters', {
-      encryption: sqs.QueueEncryption.SQS_MANAGED,
-      enforceSSL: true,
-      retentionPeriod: Duration.days(14),
-    });
-    Validations.of(this.deadLetters).acknowledge({
-      id: 'AwsSolutions-SQS3',
-      reason:
-        "This queue is the schedule's dead-letter queue; a DLQ behind it would only move the same messages again.",
-    });
+    this.deadLetters = deadLetterQueue(this, 'DeadLetters', "the schedule's dead-letter queue");
 
     const stack = Stack.of(this);
     // Its own role rather than the stack-wide one the targets create, so that what it may do

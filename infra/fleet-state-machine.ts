@@ -74,7 +74,9 @@ export class FleetStateMachine extends Construct {
       // Under /aws/vendedlogs/ CloudWatch Logs needs no resource policy per log group.
       logGroupName: `/aws/vendedlogs/states/${this.node.addr}`,
       retention: props.logRetentionDays,
-      removalPolicy: RemovalPolicy.RETAIN,
+      // Its name is fixed, so a retained group would block deploying the stack again; these are
+      // execution logs, the evidence is in the bucket.
+      removalPolicy: RemovalPolicy.DESTROY,
     });
     this.stateMachine = new sfn.StateMachine(this, 'StateMachine', {
       comment: 'dockershim-audit fleet run',

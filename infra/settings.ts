@@ -1,5 +1,9 @@
 import { ConfigError } from '../lambda/config/errors.ts';
-import { type ClusterEntry, parseAuditServiceConfig } from '../lambda/config/lambda-config.ts';
+import {
+  type AuditServiceConfig,
+  type ClusterEntry,
+  parseAuditServiceConfig,
+} from '../lambda/config/lambda-config.ts';
 import { isRecord } from '../lambda/kube/objects.ts';
 
 /**
@@ -275,14 +279,18 @@ class SettingReader {
   }
 }
 
-const SERVICE_KEYS = [
-  'clusters',
-  'clusterConcurrency',
-  'clusterTimeoutSeconds',
-  'readKubeletConfig',
-  'notify',
-  'policy',
-] as const;
+/**
+ * The context keys that make up the service configuration: every setting of the handler's
+ * AuditServiceConfig, and a compile error here when it gains one.
+ */
+const SERVICE_KEYS: Record<keyof AuditServiceConfig, true> = {
+  clusters: true,
+  clusterConcurrency: true,
+  clusterTimeoutSeconds: true,
+  readKubeletConfig: true,
+  notify: true,
+  policy: true,
+};
 
 /**
  * The handler's own parser checks the service settings, so synth refuses what the handler
@@ -291,7 +299,7 @@ const SERVICE_KEYS = [
  */
 function serviceConfig(value: (key: string) => unknown): ServiceConfigDocument {
   const raw: Record<string, unknown> = {};
-  for (const key of SERVICE_KEYS) if (value(key) !== undefined) raw[key] = value(key);
+  for (const key of Object.keys(SERVICE_KEYS)) if (value(key) !== undefined) raw[key] = value(key);
   const parsed = parseAuditServiceConfig(raw, ORIGIN);
   const document: ServiceConfigDocument = {
     clusters: parsed.clusters,
