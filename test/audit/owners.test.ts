@@ -85,8 +85,8 @@ describe('findings belong to the top-level owner', () => {
 
   test('an owner of a kind we do not know stands as given', () => {
     expect(
-      resources([pod('wf-123', socket, { owner: { kind: 'Workflow', name: 'nightly-build' } })]),
-    ).toEqual(['Workflow/nightly-build']);
+      resources([pod('job-1', socket, { owner: { kind: 'PipelineRun', name: 'nightly-build' } })]),
+    ).toEqual(['PipelineRun/nightly-build']);
   });
 
   test("a workload owned by an operator's custom resource is still the workload", () => {
