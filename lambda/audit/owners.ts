@@ -11,10 +11,10 @@ import {
 /**
  * Kinds that only exist on behalf of another controller: their owner is what people manage
  * (a Deployment or Argo Rollout for a ReplicaSet, a CronJob for a Job, an OpenShift
- * DeploymentConfig for a ReplicationController). Every other kind is a workload of its own,
+ * DeploymentConfig for a ReplicationController, an Argo CronWorkflow for a Workflow). Every other kind is a workload of its own,
  * even when an operator's custom resource owns it.
  */
-const INTERMEDIATE_KINDS = new Set(['ReplicaSet', 'Job', 'ReplicationController']);
+const INTERMEDIATE_KINDS = new Set(['ReplicaSet', 'Job', 'ReplicationController', 'Workflow']);
 
 /**
  * Who owns what, kept compact: one entry per controller object (never per pod), so memory
@@ -74,6 +74,15 @@ export class OwnerIndex {
       const cronJob = withName(ref, 'CronJob', stem.name);
       // The CronJob controller names Jobs after the scheduled time in minutes since the epoch (8+ digits).
       return this.present.has(resourceKey(cronJob)) || stem.suffix.length >= 8 ? cronJob : undefined;
+    }
+    if (ref.kind === 'Workflow') {
+      const stem = stripSuffix(ref.name, /-(\d+)$/);
+      if (!stem) return undefined;
+      const cronWorkflow = withName(ref, 'CronWorkflow', stem.name);
+      // Argo names a CronWorkflow's runs after the scheduled time in seconds since the epoch (10 digits).
+      return this.present.has(resourceKey(cronWorkflow)) || stem.suffix.length >= 10
+        ? cronWorkflow
+        : undefined;
     }
     return undefined;
   }

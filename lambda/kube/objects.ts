@@ -57,6 +57,7 @@ export interface Container {
   script?: unknown;
   env?: unknown;
   volumeMounts?: unknown;
+  securityContext?: { privileged?: unknown };
 }
 
 export interface Volume {
@@ -72,6 +73,7 @@ export interface PodSpec {
   volumes?: unknown;
   nodeName?: string;
   hostNetwork?: boolean;
+  hostPID?: boolean;
 }
 
 /** The reference a finding is attached to: the top-level owner of what was audited. */

@@ -6,6 +6,7 @@ import { criDockerdNode } from './node/cri-dockerd-node.ts';
 import { dockershimNode } from './node/dockershim-node.ts';
 import { nodeRuntimeInventory } from './node/node-runtime-inventory.ts';
 import type { Rule } from './rule.ts';
+import { dockerCliOnHost } from './workload/docker-cli-on-host.ts';
 import { dockerEndpointConfig } from './workload/docker-endpoint-config.ts';
 import { dockerFilesMount } from './workload/docker-files-mount.ts';
 import { dockerLogsBesideCriLogsMount, dockerLogsOnlyMount } from './workload/docker-logs-mount.ts';
@@ -30,6 +31,7 @@ export const RULES: readonly Rule[] = [
   dockerLogsOnlyMount,
   dockerLogsBesideCriLogsMount,
   ownDockerDaemon,
+  dockerCliOnHost,
   argoDockerExecutor,
   signalfxDockerMonitor,
   agentConfigDockerSocket,

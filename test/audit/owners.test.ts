@@ -57,6 +57,18 @@ describe('findings belong to the top-level owner', () => {
     expect(resources(withJob.slice(0, 1))).toEqual(['CronJob/backup']);
   });
 
+  test('pod → Workflow → CronWorkflow, the Workflow named after its scheduled second', () => {
+    const objects = [
+      pod('nightly-prune-1795323600-123', socket, {
+        owner: { kind: 'Workflow', name: 'nightly-prune-1795323600' },
+      }),
+    ];
+    expect(resources(objects)).toEqual(['CronWorkflow/nightly-prune']);
+    expect(
+      resources([pod('adhoc-x7k2p-1', socket, { owner: { kind: 'Workflow', name: 'adhoc-x7k2p' } })]),
+    ).toEqual(['Workflow/adhoc-x7k2p']);
+  });
+
   test('a Job that is not named like a CronJob run stands as a Job', () => {
     expect(
       resources([pod('migrate-x1-abcde', socket, { owner: { kind: 'Job', name: 'migrate-x1' } })]),
@@ -73,8 +85,8 @@ describe('findings belong to the top-level owner', () => {
 
   test('an owner of a kind we do not know stands as given', () => {
     expect(
-      resources([pod('wf-123', socket, { owner: { kind: 'Workflow', name: 'nightly-build' } })]),
-    ).toEqual(['Workflow/nightly-build']);
+      resources([pod('job-1', socket, { owner: { kind: 'PipelineRun', name: 'nightly-build' } })]),
+    ).toEqual(['PipelineRun/nightly-build']);
   });
 
   test("a workload owned by an operator's custom resource is still the workload", () => {

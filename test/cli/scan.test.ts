@@ -170,7 +170,7 @@ describe('usage', () => {
     const run = await runCli(['rules']);
     expect(run.stdout.split('\n')[0]).toMatch(/^DS001 {2}high {6}Mounts the node's Docker Engine socket$/);
     const json = JSON.parse((await runCli(['rules', '--format', 'json'])).stdout);
-    expect(json).toHaveLength(17);
+    expect(json).toHaveLength(18);
   });
 
   test('--version prints the package version', async () => {

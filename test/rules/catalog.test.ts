@@ -13,6 +13,7 @@ describe('the rule catalog', () => {
       'DS006',
       'DS007',
       'DS008',
+      'DS009',
       'DS020',
       'DS021',
       'DS022',

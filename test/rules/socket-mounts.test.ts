@@ -217,3 +217,59 @@ describe('DS005 Docker socket beside other runtime sockets (low)', () => {
     expect(rulesFound(report)).toEqual(['DS001', 'DS003']);
   });
 });
+
+describe('Argo Workflows templates define pods too', () => {
+  test.each(['WorkflowTemplate', 'Workflow', 'ClusterWorkflowTemplate'])(
+    'a %s whose build step mounts the socket',
+    (kind) => {
+      const object = {
+        apiVersion: 'argoproj.io/v1alpha1',
+        kind,
+        metadata: { name: 'image-build', namespace: 'ci' },
+        spec: {
+          entrypoint: 'main',
+          volumes: [{ name: 'docker', hostPath: { path: '/var/run/docker.sock' } }],
+          templates: [
+            { name: 'main', steps: [[{ name: 'build', template: 'build' }]] },
+            {
+              name: 'build',
+              container: {
+                image: 'docker:27-cli',
+                args: ['build', '.'],
+                volumeMounts: [{ name: 'docker', mountPath: '/var/run/docker.sock' }],
+              },
+            },
+          ],
+        },
+      };
+      const [finding] = findingsOf(audit([object]), 'DS001');
+      expect(finding?.container).toBe('build');
+      expect(finding?.resource.kind).toBe(kind);
+    },
+  );
+
+  test('a CronWorkflow between runs, through a script template', () => {
+    const object = {
+      apiVersion: 'argoproj.io/v1alpha1',
+      kind: 'CronWorkflow',
+      metadata: { name: 'nightly-prune', namespace: 'ops' },
+      spec: {
+        schedule: '0 3 * * *',
+        workflowSpec: {
+          entrypoint: 'prune',
+          templates: [
+            {
+              name: 'prune',
+              script: {
+                image: 'docker:27-cli',
+                command: ['sh'],
+                source: 'DOCKER_HOST=tcp://docker.ops.svc:2375 docker system prune -af',
+              },
+            },
+          ],
+        },
+      },
+    };
+    expect(rulesFound(audit([object]))).toEqual(['DS008']);
+  });
+});

@@ -72,7 +72,7 @@ interface ArmedFault extends Fault {
   remaining: number;
 }
 
-const CLUSTER_SCOPED = new Set(['nodes', 'namespaces']);
+const CLUSTER_SCOPED = new Set(['nodes', 'namespaces', 'clusterworkflowtemplates']);
 
 export class ApiServerSimulator {
   readonly url: string;
@@ -412,7 +412,11 @@ export class ApiServerSimulator {
     add('batch', 'v1', minor >= 21 ? ['jobs', 'cronjobs'] : ['jobs']);
     // CronJob: batch/v1beta1 until 1.24, batch/v1 from 1.21.
     if (minor <= 24) add('batch', 'v1beta1', ['cronjobs']);
-    if (this.options.data.resources.has('rollouts')) add('argoproj.io', 'v1alpha1', ['rollouts']);
+    // Add-ons: served where their data is, as where their CRDs are installed.
+    const argo = ['rollouts', 'workflowtemplates', 'clusterworkflowtemplates', 'cronworkflows'].filter(
+      (resource) => this.options.data.resources.has(resource),
+    );
+    if (argo.length > 0) add('argoproj.io', 'v1alpha1', argo);
     return groups;
   }
 

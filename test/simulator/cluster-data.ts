@@ -18,7 +18,7 @@ export interface ClusterData {
 
 type Json = Record<string, unknown>;
 
-const CLUSTER_SCOPED = new Set(['nodes', 'namespaces']);
+const CLUSTER_SCOPED = new Set(['nodes', 'namespaces', 'clusterworkflowtemplates']);
 
 /** Kind → (resource name, API group). What the simulator can serve. */
 export const SERVED_KINDS: Record<string, { resource: string; group: string }> = {
@@ -34,6 +34,9 @@ export const SERVED_KINDS: Record<string, { resource: string; group: string }> =
   Job: { resource: 'jobs', group: 'batch' },
   CronJob: { resource: 'cronjobs', group: 'batch' },
   Rollout: { resource: 'rollouts', group: 'argoproj.io' },
+  WorkflowTemplate: { resource: 'workflowtemplates', group: 'argoproj.io' },
+  ClusterWorkflowTemplate: { resource: 'clusterworkflowtemplates', group: 'argoproj.io' },
+  CronWorkflow: { resource: 'cronworkflows', group: 'argoproj.io' },
 };
 
 /**

@@ -34,6 +34,28 @@ export const AUDITED_RESOURCES: readonly WantedResource[] = [
   { kind: 'CronJob', group: 'batch', resource: 'cronjobs', versions: ['v1', 'v1beta1', 'v2alpha1'] },
   { kind: 'Job', group: 'batch', resource: 'jobs', versions: ['v1'] },
   { kind: 'Rollout', group: 'argoproj.io', resource: 'rollouts', versions: ['v1alpha1'], optional: true },
+  // Argo Workflows' templates define pods that run later (a CronWorkflow between runs).
+  {
+    kind: 'WorkflowTemplate',
+    group: 'argoproj.io',
+    resource: 'workflowtemplates',
+    versions: ['v1alpha1'],
+    optional: true,
+  },
+  {
+    kind: 'ClusterWorkflowTemplate',
+    group: 'argoproj.io',
+    resource: 'clusterworkflowtemplates',
+    versions: ['v1alpha1'],
+    optional: true,
+  },
+  {
+    kind: 'CronWorkflow',
+    group: 'argoproj.io',
+    resource: 'cronworkflows',
+    versions: ['v1alpha1'],
+    optional: true,
+  },
   { kind: 'Pod', group: '', resource: 'pods', versions: ['v1'] },
 ];
 

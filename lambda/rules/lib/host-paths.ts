@@ -105,7 +105,12 @@ export function isDockerSocket(path: string): boolean {
   return DOCKER_SOCKET_NAMES.has(basename(path)) || ROOTLESS_DOCKER_SOCKET.test(path);
 }
 
+/** Windows named pipes of containerd (and CRI-O has none on Windows). */
+const OTHER_RUNTIME_PIPE_NAMES = new Set(['containerd-containerd']);
+
 export function isOtherRuntimeSocket(path: string): boolean {
+  if (path.startsWith(WINDOWS_PIPE_PREFIX))
+    return OTHER_RUNTIME_PIPE_NAMES.has(path.slice(WINDOWS_PIPE_PREFIX.length));
   if (isWithinAny(path, DOCKER_STATE_DIRS)) return false; // Docker's own bundled containerd
   return OTHER_RUNTIME_SOCKET_NAMES.has(basename(path)) || OTHER_RUNTIME_SOCKET_DIRS.includes(path);
 }

@@ -48,6 +48,7 @@ export interface ContainerView {
   /** command then args, each `$(VAR)`-expanded. */
   argv: string[];
   mounts: MountView[];
+  privileged: boolean;
 }
 
 export interface WorkloadView {
@@ -55,6 +56,8 @@ export interface WorkloadView {
   /** Every node path mounted by any container of the pod. */
   mountedHostPaths: string[];
   hostNetwork: boolean;
+  /** Shares the node's process namespace: with privilege, nsenter reaches anything on the node. */
+  hostPID: boolean;
   nodeName?: string;
 }
 
@@ -78,6 +81,7 @@ export function buildWorkloadView(spec: PodSpec): WorkloadView {
     containers,
     mountedHostPaths: [...mounted],
     hostNetwork: spec.hostNetwork === true,
+    hostPID: spec.hostPID === true,
   };
   const nodeName = asString(spec.nodeName);
   if (nodeName) view.nodeName = nodeName;
@@ -91,7 +95,7 @@ function containersOf(list: unknown, role: ContainerRole, hostPaths: Map<string,
   for (let index = 0; index < containers.length; index++) {
     const container = containers[index];
     if (!isRecord(container)) continue;
-    const { name, image, command, args, env: rawEnv, volumeMounts } = container as Container;
+    const { name, image, command, args, env: rawEnv, volumeMounts, securityContext } = container as Container;
     const env = envOf(rawEnv);
     const argv: string[] = [];
     for (const token of [asArray<unknown>(command), asArray<unknown>(args)].flat()) {
@@ -104,6 +108,7 @@ function containersOf(list: unknown, role: ContainerRole, hostPaths: Map<string,
       env,
       argv,
       mounts: mountsOf(volumeMounts, hostPaths),
+      privileged: securityContext?.privileged === true,
     });
   }
   return views;
