@@ -131,8 +131,10 @@ export async function loadNotifySettings(
   } finally {
     client.destroy();
   }
-  // A secret created by the stack and not filled in yet means: no webhook.
-  if (!text || text.trim() === '' || text.trim() === '{}') return resolveNotifySettings(options, {}, origin);
+  const { webhookFormat: _format, ...withoutWebhook } = options;
+  // A secret the stack created and nobody filled in yet (no URL) means: no webhook for now.
+  if (!text || text.trim() === '' || text.trim() === '{}')
+    return resolveNotifySettings(withoutWebhook, {}, origin);
   let document: unknown;
   try {
     document = JSON.parse(text);
@@ -150,6 +152,8 @@ export async function loadNotifySettings(
   ) {
     throw new ConfigError(origin, 'must be {"url": "...", "signingSecret": "..."} with string values');
   }
+  if (typeof document.url !== 'string' || document.url === '')
+    return resolveNotifySettings(withoutWebhook, {}, origin);
   return resolveNotifySettings(
     options,
     {

@@ -266,3 +266,27 @@ describe('fleet mode: plan, one invocation per cluster, aggregate', () => {
     expect(diff.clusters.find((cluster) => cluster.name === 'gke-main')?.resolved).toEqual([]);
   });
 });
+
+describe('the webhook secret as the stack creates it', () => {
+  test('with a signing key but no URL yet, the run goes on without a webhook', async () => {
+    setConfig({ clusters: clusters().slice(0, 1), notify: { notify: 'always', webhookFormat: 'generic' } });
+    aws.state.secrets.set(
+      WEBHOOK_SECRET,
+      JSON.stringify({ signingSecret: 'generated-by-the-stack-0123456789abcdef' }),
+    );
+    try {
+      const summary = (await handler({}, context())) as RunSummary;
+      expect(summary.status).toBe('ok');
+      expect(summary.notification).toMatchObject({
+        sent: false,
+        ok: true,
+        reason: 'no webhook or e-mail topic is configured',
+      });
+    } finally {
+      aws.state.secrets.set(
+        WEBHOOK_SECRET,
+        JSON.stringify({ url: receiver.url, signingSecret: 'a-signing-secret-of-32-characters!' }),
+      );
+    }
+  });
+});
