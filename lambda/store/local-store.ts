@@ -5,12 +5,15 @@ import { errnoCode, errorText, writeFileAtomically } from './atomic-file.ts';
 import { StoreError } from './errors.ts';
 import type { ReportStore } from './report-store.ts';
 
+// Without --store the --out folder is the store, so the hint names both options.
+const ELSEWHERE = 'choose another folder with --store (or with --out when --store is not given).';
 const HINTS: Record<string, string> = {
-  ENOSPC: 'The disk is full. Free some space or choose another folder with --store.',
-  EACCES: 'Choose a folder you can write to with --store.',
-  EPERM: 'Choose a folder you can write to with --store.',
-  EROFS: 'The file system is read-only. Choose another folder with --store.',
-  ENOTDIR: 'A file stands where a folder of the store should be. Choose another folder with --store.',
+  ENOSPC: `The disk is full. Free some space or ${ELSEWHERE}`,
+  EDQUOT: `The disk quota is exhausted. Free some space or ${ELSEWHERE}`,
+  EACCES: `You cannot write there: ${ELSEWHERE}`,
+  EPERM: `You cannot write there: ${ELSEWHERE}`,
+  EROFS: `The file system is read-only: ${ELSEWHERE}`,
+  ENOTDIR: `A file stands where a folder of the store should be: ${ELSEWHERE}`,
 };
 
 /** A report store in a local folder: the default for the CLI, and what tests use beside S3. */
