@@ -25,3 +25,21 @@ export function errnoCode(error: unknown): string {
 export function errorText(error: unknown): string {
   return error instanceof Error ? error.message.replace(/^\w+: /, '') : String(error);
 }
+
+const FILE_SYSTEM_PROBLEMS: Record<string, string> = {
+  ENOSPC: 'The disk is full. Free some space or choose another folder',
+  EDQUOT: 'The disk quota is exhausted. Free some space or choose another folder',
+  EACCES: 'You cannot write there. Choose another folder',
+  EPERM: 'You cannot write there. Choose another folder',
+  EROFS: 'The file system is read-only. Choose another folder',
+  ENOTDIR: 'A file stands where the folder should be. Choose another folder',
+};
+
+/**
+ * The options of an error about a file system failure: its cause, and for the failures a user
+ * can fix, a hint that ends with how to choose another folder (`with --out`, say).
+ */
+export function fileSystemFailure(error: unknown, chooseWith: string): { hint?: string; cause: unknown } {
+  const problem = FILE_SYSTEM_PROBLEMS[errnoCode(error)];
+  return problem === undefined ? { cause: error } : { hint: `${problem} ${chooseWith}.`, cause: error };
+}

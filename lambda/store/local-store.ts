@@ -1,20 +1,12 @@
 import type { Dirent } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
 import { join, relative, resolve, sep } from 'node:path';
-import { errnoCode, errorText, writeFileAtomically } from './atomic-file.ts';
+import { errnoCode, errorText, fileSystemFailure, writeFileAtomically } from './atomic-file.ts';
 import { StoreError } from './errors.ts';
 import type { ReportStore } from './report-store.ts';
 
 // Without --store the --out folder is the store, so the hint names both options.
-const ELSEWHERE = 'choose another folder with --store (or with --out when --store is not given).';
-const HINTS: Record<string, string> = {
-  ENOSPC: `The disk is full. Free some space or ${ELSEWHERE}`,
-  EDQUOT: `The disk quota is exhausted. Free some space or ${ELSEWHERE}`,
-  EACCES: `You cannot write there: ${ELSEWHERE}`,
-  EPERM: `You cannot write there: ${ELSEWHERE}`,
-  EROFS: `The file system is read-only: ${ELSEWHERE}`,
-  ENOTDIR: `A file stands where a folder of the store should be: ${ELSEWHERE}`,
-};
+const CHOOSE_STORE = 'with --store (or with --out when --store is not given)';
 
 /** A report store in a local folder: the default for the CLI, and what tests use beside S3. */
 export class LocalDirectoryStore implements ReportStore {
@@ -77,11 +69,10 @@ export class LocalDirectoryStore implements ReportStore {
   }
 
   private failure(key: string, action: string, error: unknown): StoreError {
-    const hint = HINTS[errnoCode(error)];
     return new StoreError(
       join(this.location, key),
       `cannot ${action}: ${errorText(error)}`,
-      hint === undefined ? { cause: error } : { hint, cause: error },
+      fileSystemFailure(error, CHOOSE_STORE),
     );
   }
 }
