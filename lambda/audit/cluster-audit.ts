@@ -1,4 +1,13 @@
-import { type KubeObject, labelsOf, metaOf, nameOf, type ResourceRef, resourceKey } from '../kube/objects.ts';
+import {
+  asString,
+  type KubeObject,
+  labelsOf,
+  metaOf,
+  nameOf,
+  ownerReferencesOf,
+  type ResourceRef,
+  resourceKey,
+} from '../kube/objects.ts';
 import { podSpecOf } from '../kube/pod-specs.ts';
 import type {
   ClusterReport,
@@ -259,13 +268,16 @@ export class ClusterAudit {
  * owner's does not, and would make every pod's names unique.
  */
 function workloadNames(object: KubeObject): string[] {
-  const meta = metaOf(object);
-  const owners = (meta.ownerReferences ?? [])
-    .map((owner) => owner?.name)
-    .filter((name) => typeof name === 'string' && name !== '');
-  if (owners.length === 0) return typeof meta.name === 'string' ? [meta.name] : [];
+  const owners = ownerReferencesOf(object)
+    .map((owner) => asString(owner.name))
+    .filter((name): name is string => name !== undefined && name !== '');
+  if (owners.length === 0) {
+    const name = nameOf(object);
+    return name ? [name] : [];
+  }
   const hash = labelsOf(object)['pod-template-hash'];
-  return hash ? owners.map((name) => (name as string).replace(`-${hash}`, '')) : (owners as string[]);
+  const suffix = `-${hash}`;
+  return hash ? owners.map((name) => (name.endsWith(suffix) ? name.slice(0, -suffix.length) : name)) : owners;
 }
 
 /**

@@ -57,6 +57,25 @@ describe('the engine never lets a rule crash the run or pass by crashing', () =>
     expect(report.status).toBe('complete');
     expect(report.errors).toEqual([]);
   });
+
+  test('malformed ownerReferences: the pod stands for itself and is still audited', () => {
+    const socketPod = (name: string, ownerReferences: unknown) => ({
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: { name, namespace: 't', ownerReferences },
+      spec: {
+        containers: [{ name: 'c', image: 'busybox', volumeMounts: [{ name: 's', mountPath: '/s' }] }],
+        volumes: [{ name: 's', hostPath: { path: '/var/run/docker.sock' } }],
+      },
+    });
+    const report = audit([socketPod('object', {}), socketPod('junk', [null, { name: 3 }, 'x'])] as never);
+    expect(report.errors).toEqual([]);
+    expect(report.status).toBe('complete');
+    expect(report.findings.map((f) => `${f.rule} ${f.resource.kind}/${f.resource.name}`).sort()).toEqual([
+      'DS001 Pod/junk',
+      'DS001 Pod/object',
+    ]);
+  });
 });
 
 describe('policy from config: severity overrides, disabled rules, exemptions with reasons', () => {
