@@ -5,6 +5,7 @@ import {
   parseAuditServiceConfig,
 } from '../lambda/config/lambda-config.ts';
 import { isRecord } from '../lambda/kube/objects.ts';
+import { MAX_LINK_SECONDS, MIN_LINK_SECONDS } from '../lambda/store/report-store.ts';
 
 /**
  * Every deployment setting comes from CDK context: cdk.json's `context`, or `-c key=value` on
@@ -48,7 +49,7 @@ export const DEFAULTS = {
   timeoutMinutes: 15,
   logRetentionDays: 365,
   reportPrefix: 'audits/',
-  linkExpirySeconds: 604_800,
+  linkExpirySeconds: MAX_LINK_SECONDS,
   objectLockMode: 'GOVERNANCE' as ObjectLockMode,
   objectLockDays: 365,
   transitionDays: 30,
@@ -156,7 +157,7 @@ export function readSettings(read: ContextReader): DeploymentSettings {
     logRetentionDays: settings.member('logRetentionDays', LOG_RETENTION_DAYS),
     evidence: {
       prefix: normalisePrefix(settings.text('reportPrefix', PREFIX, 'A key prefix such as audits/.')),
-      linkExpirySeconds: settings.integer('linkExpirySeconds', 1, 604_800),
+      linkExpirySeconds: settings.integer('linkExpirySeconds', MIN_LINK_SECONDS, MAX_LINK_SECONDS),
       objectLockMode: settings.oneOf('objectLockMode', OBJECT_LOCK_MODES),
       objectLockDays: settings.integer('objectLockDays', 1, 36_500),
       transitionDays,

@@ -3,7 +3,7 @@ import { UsageError } from '../errors.ts';
 import { REPORT_FORMATS, type ReportFormat } from '../report/render.ts';
 import { isSeverity, SEVERITIES, type Severity } from '../rules/severity.ts';
 import { parseStoreLocation, type StoreLocation } from '../store/open-store.ts';
-import { MAX_LINK_SECONDS } from '../store/report-store.ts';
+import { MAX_LINK_SECONDS, MIN_LINK_SECONDS } from '../store/report-store.ts';
 import {
   type NotifyOptions,
   parseNotifyFlags,
@@ -291,7 +291,7 @@ const UNIT_SECONDS: Record<string, number> = { s: 1, m: 60, h: 3600, d: 86400 };
 export function parseDuration(value: string, flag: string): number {
   const match = /^(\d+)([smhd]?)$/.exec(value.trim());
   const seconds = match ? Number(match[1]) * (UNIT_SECONDS[match[2] || 's'] ?? 1) : Number.NaN;
-  if (!Number.isSafeInteger(seconds) || seconds < 60 || seconds > MAX_LINK_SECONDS)
+  if (!Number.isSafeInteger(seconds) || seconds < MIN_LINK_SECONDS || seconds > MAX_LINK_SECONDS)
     throw new UsageError(
       `${flag}: "${value}" is not a duration between 1m and 7d`,
       'Give seconds (3600) or a number with s, m, h or d (12h, 7d).',

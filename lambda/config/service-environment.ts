@@ -1,7 +1,7 @@
 import { describeError } from '../errors.ts';
 import { isRecord } from '../kube/objects.ts';
 import type { NotifySettings } from '../notify/settings.ts';
-import { MAX_LINK_SECONDS } from '../store/report-store.ts';
+import { MAX_LINK_SECONDS, MIN_LINK_SECONDS } from '../store/report-store.ts';
 import { ConfigError } from './errors.ts';
 import { type AuditServiceConfig, parseAuditServiceConfig } from './lambda-config.ts';
 import { DEFAULT_NOTIFY_OPTIONS, resolveNotifySettings } from './notify-options.ts';
@@ -60,12 +60,12 @@ export function readServiceEnvironment(env: NodeJS.ProcessEnv): ServiceEnvironme
   const linkExpirySeconds = expiry === undefined ? MAX_LINK_SECONDS : Number(expiry);
   if (
     !Number.isInteger(linkExpirySeconds) ||
-    linkExpirySeconds < 60 ||
+    linkExpirySeconds < MIN_LINK_SECONDS ||
     linkExpirySeconds > MAX_LINK_SECONDS
   ) {
     throw new ConfigError(
       ORIGIN,
-      `${ServiceEnv.linkExpirySeconds} must be a whole number of seconds from 60 to ${MAX_LINK_SECONDS}`,
+      `${ServiceEnv.linkExpirySeconds} must be a whole number of seconds from ${MIN_LINK_SECONDS} to ${MAX_LINK_SECONDS}`,
     );
   }
   const environment: ServiceEnvironment = {

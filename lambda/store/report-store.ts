@@ -1,5 +1,7 @@
 /** SigV4 presigned URLs live at most seven days; links to stored reports never ask for more. */
 export const MAX_LINK_SECONDS = 7 * 24 * 3600;
+/** A link that expires before anyone can open it is a mistake, not a setting. */
+export const MIN_LINK_SECONDS = 60;
 
 /**
  * Where runs are kept: S3 in production, a local folder by default. Only I/O lives behind

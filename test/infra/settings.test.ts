@@ -113,6 +113,9 @@ describe('deployment settings from context', () => {
     [{ fleetMode: 'lambda' }, 'fleetMode must be one of single, stepfunctions'],
     [{ memorySize: 64 }, 'memorySize must be an integer from 128 to 10240'],
     [{ timeoutMinutes: 16 }, 'timeoutMinutes must be an integer from 1 to 15'],
+    // The handler refuses a link that lives less than a minute: the synth must too.
+    [{ linkExpirySeconds: 30 }, 'linkExpirySeconds must be an integer from 60 to 604800'],
+    [{ linkExpirySeconds: 604_801 }, 'linkExpirySeconds must be an integer from 60 to 604800'],
     [{ logRetentionDays: 100 }, 'logRetentionDays must be one of'],
     [{ objectLockMode: 'LEGAL_HOLD' }, 'objectLockMode must be one of GOVERNANCE, COMPLIANCE'],
     [{ transitionDays: 7 }, 'transitionDays must be an integer from 30'],
