@@ -14,6 +14,13 @@ export interface AuditPermissionsInput {
   snsTopicArn?: string;
 }
 
+/** An EKS cluster the function reaches with its own role: no `roleArn` to assume, so the same account. */
+export function isSameAccountEksCluster(
+  cluster: ClusterEntry,
+): cluster is Extract<ClusterEntry, { type: 'eks' }> {
+  return cluster.type === 'eks' && cluster.roleArn === undefined;
+}
+
 /**
  * What the audit function may do, each statement on exactly the resources the configuration
  * names: nothing in here is `*`. A cluster reached through a role (`roleArn`) is described with
@@ -21,10 +28,7 @@ export interface AuditPermissionsInput {
  */
 export function auditPolicyStatements(stack: Stack, input: AuditPermissionsInput): iam.PolicyStatement[] {
   const statements: iam.PolicyStatement[] = [];
-  const eksClusters = input.clusters.filter(
-    (cluster): cluster is Extract<ClusterEntry, { type: 'eks' }> =>
-      cluster.type === 'eks' && cluster.roleArn === undefined,
-  );
+  const eksClusters = input.clusters.filter(isSameAccountEksCluster);
   if (eksClusters.length > 0) {
     statements.push(
       new iam.PolicyStatement({

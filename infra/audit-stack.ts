@@ -1,5 +1,6 @@
 import { CfnOutput, Stack, type StackProps, Validations } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
+import { ServiceEnv } from '../lambda/config/service-environment.ts';
 import { AuditAlarms } from './audit-alarms.ts';
 import { AuditFunction } from './audit-function.ts';
 import { auditPolicyStatements } from './audit-permissions.ts';
@@ -55,12 +56,12 @@ export class AuditStack extends Stack {
       tracing: settings.tracing,
       ...(settings.vpc ? { vpc: settings.vpc } : {}),
       environment: {
-        DOCKERSHIM_AUDIT_CONFIG_PARAMETER: config.parameter.parameterName,
-        DOCKERSHIM_AUDIT_BUCKET: this.evidence.bucket.bucketName,
-        DOCKERSHIM_AUDIT_PREFIX: settings.evidence.prefix,
-        DOCKERSHIM_AUDIT_KMS_KEY_ID: this.evidence.key.keyArn,
-        DOCKERSHIM_AUDIT_LINK_EXPIRY_SECONDS: String(settings.evidence.linkExpirySeconds),
-        ...(webhookSecretArn === undefined ? {} : { DOCKERSHIM_AUDIT_WEBHOOK_SECRET_ARN: webhookSecretArn }),
+        [ServiceEnv.configParameter]: config.parameter.parameterName,
+        [ServiceEnv.bucket]: this.evidence.bucket.bucketName,
+        [ServiceEnv.prefix]: settings.evidence.prefix,
+        [ServiceEnv.kmsKeyId]: this.evidence.key.keyArn,
+        [ServiceEnv.linkExpirySeconds]: String(settings.evidence.linkExpirySeconds),
+        ...(webhookSecretArn === undefined ? {} : { [ServiceEnv.webhookSecretArn]: webhookSecretArn }),
       },
     });
     const snsTopicArn = settings.service.notify?.snsTopicArn;

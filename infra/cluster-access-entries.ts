@@ -3,6 +3,7 @@ import * as eks from 'aws-cdk-lib/aws-eks';
 import type * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
 import type { ClusterEntry } from '../lambda/config/lambda-config.ts';
+import { isSameAccountEksCluster } from './audit-permissions.ts';
 import { READER_GROUP } from './settings.ts';
 
 export interface ClusterAccessEntriesProps {
@@ -23,8 +24,7 @@ export class ClusterAccessEntries extends Construct {
     super(scope, id);
     const stack = Stack.of(this);
     const seen = new Set<string>();
-    for (const cluster of props.clusters) {
-      if (cluster.type !== 'eks' || cluster.roleArn !== undefined) continue;
+    for (const cluster of props.clusters.filter(isSameAccountEksCluster)) {
       // Two entries naming one cluster would be one access entry created twice.
       const key = `${cluster.region}/${cluster.clusterName}`;
       if (seen.has(key)) continue;
