@@ -9,14 +9,15 @@ import {
   resourceKey,
 } from '../kube/objects.ts';
 import { podSpecOf } from '../kube/pod-specs.ts';
-import type {
-  ClusterReport,
-  ClusterSourceInfo,
-  ClusterStatus,
-  CollectionError,
-  Finding,
-  NodeReport,
-  WorkloadReport,
+import {
+  type ClusterReport,
+  type ClusterSourceInfo,
+  type ClusterStatus,
+  type CollectionError,
+  compareFindings,
+  type Finding,
+  type NodeReport,
+  type WorkloadReport,
 } from '../report/model.ts';
 import { type NodeRuntime, nodeRuntimeOf } from '../rules/lib/node-runtime.ts';
 import { buildWorkloadView } from '../rules/lib/workload-view.ts';
@@ -300,15 +301,6 @@ function attachAgentGuidance(findings: Finding[]): Finding[] {
     kept.push(agent && !finding.agent ? { ...finding, agent } : finding);
   }
   return kept;
-}
-
-function compareFindings(a: Finding, b: Finding): number {
-  return (
-    severityRank(b.severity) - severityRank(a.severity) ||
-    resourceKey(a.resource).localeCompare(resourceKey(b.resource)) ||
-    a.rule.localeCompare(b.rule) ||
-    a.id.localeCompare(b.id)
-  );
 }
 
 function workloadsOf(findings: Finding[]): WorkloadReport[] {

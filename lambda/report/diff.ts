@@ -1,8 +1,9 @@
-import { emptySeverityCounts, severityRank } from '../rules/severity.ts';
+import { emptySeverityCounts } from '../rules/severity.ts';
 import {
   type ClusterDiff,
   type ClusterReport,
   type ClusterStatus,
+  compareFindings,
   DIFF_EVENT,
   type DiffDocument,
   type Finding,
@@ -84,12 +85,13 @@ export function diffReports(report: Report, previous: PreviousRuns): DiffDocumen
 }
 
 export function diffCluster(cluster: ClusterReport, previous: PreviousCluster | undefined): ClusterDiff {
-  const counted = cluster.findings.filter((finding) => !finding.exemption);
+  // Sorted once: every list below is filtered from it and keeps its order.
+  const counted = cluster.findings.filter((finding) => !finding.exemption).sort(compareFindings);
   if (!previous) {
     return {
       name: cluster.name,
       status: cluster.status,
-      new: sortFindings(counted),
+      new: counted,
       resolved: [],
       unchanged: 0,
       severityChanged: [],
@@ -111,10 +113,10 @@ export function diffCluster(cluster: ClusterReport, previous: PreviousCluster | 
     status: cluster.status,
     previousStatus: before.status,
     previousRunId: previous.latest.runId,
-    new: sortFindings(counted.filter((finding) => !seen.has(finding.id))),
+    new: counted.filter((finding) => !seen.has(finding.id)),
     resolved: withheld
       ? []
-      : sortFindings(before.findings.filter((finding) => !finding.exemption && !now.has(finding.id))),
+      : before.findings.filter((finding) => !finding.exemption && !now.has(finding.id)).sort(compareFindings),
     unchanged: counted.filter((finding) => seen.has(finding.id)).length,
     severityChanged: severityChanges(counted, seen),
     nodesLeftDocker: nodesLeftDocker(cluster, before),
@@ -141,7 +143,7 @@ function resolvedWithheld(
 
 function severityChanges(counted: readonly Finding[], seen: ReadonlyMap<string, Finding>): SeverityChange[] {
   const changes: SeverityChange[] = [];
-  for (const finding of sortFindings(counted)) {
+  for (const finding of counted) {
     const earlier = seen.get(finding.id);
     if (earlier && !earlier.exemption && earlier.severity !== finding.severity)
       changes.push({ finding, from: earlier.severity });
@@ -156,22 +158,6 @@ function nodesLeftDocker(cluster: ClusterReport, before: ClusterReport): string[
     .filter((node) => !node.dockerEngine && onDocker.has(node.name))
     .map((node) => node.name)
     .sort();
-}
-
-/** Most severe first, then by resource and rule, so that diff.json is stable. */
-function sortFindings(findings: readonly Finding[]): Finding[] {
-  return [...findings].sort(
-    (a, b) =>
-      severityRank(b.severity) - severityRank(a.severity) ||
-      resourceOrder(a).localeCompare(resourceOrder(b)) ||
-      a.rule.localeCompare(b.rule) ||
-      a.id.localeCompare(b.id),
-  );
-}
-
-function resourceOrder(finding: Finding): string {
-  const { kind, namespace, name } = finding.resource;
-  return `${kind}/${namespace ?? ''}/${name}`;
 }
 
 function countBySeverity(findings: readonly Finding[]): SeverityCounts {

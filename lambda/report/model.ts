@@ -1,7 +1,7 @@
-import type { ResourceRef } from '../kube/objects.ts';
+import { type ResourceRef, resourceKey } from '../kube/objects.ts';
 import type { AgentGuidance } from '../rules/agents/agent-catalog.ts';
 import type { Evidence } from '../rules/rule.ts';
-import type { Severity } from '../rules/severity.ts';
+import { type Severity, severityRank } from '../rules/severity.ts';
 
 /**
  * The canonical report (`report.json`). HTML and Markdown are renders of it; anything a
@@ -31,6 +31,16 @@ export interface Finding {
   references: string[];
   /** Set when config exempts the finding; exempt findings do not count in verdicts or summaries. */
   exemption?: Exemption;
+}
+
+/** The order of findings in every report and diff: most severe first, then resource, rule and id. */
+export function compareFindings(a: Finding, b: Finding): number {
+  return (
+    severityRank(b.severity) - severityRank(a.severity) ||
+    resourceKey(a.resource).localeCompare(resourceKey(b.resource)) ||
+    a.rule.localeCompare(b.rule) ||
+    a.id.localeCompare(b.id)
+  );
 }
 
 export interface NodeReport {
