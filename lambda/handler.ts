@@ -60,16 +60,15 @@ export async function handler(
       log({ level: 'info', message: 'fleet run planned', ...plan });
       return plan;
     }
-    const service: ServiceContext = {
+    const base: Omit<ServiceContext, 'notify'> = {
       config,
       environment,
-      notify: await loadNotifySettings(config, environment),
       identity: context.invokedFunctionArn ? `AWS Lambda ${context.invokedFunctionArn}` : 'AWS Lambda',
       signal: AbortSignal.timeout(auditDeadlineMs(context.getRemainingTimeInMillis())),
       log,
     };
     if (request.mode === 'cluster') {
-      const result = await auditOneCluster(service, request.runId, request.cluster);
+      const result = await auditOneCluster(base, request.runId, request.cluster);
       log({
         level: result.status === 'complete' ? 'info' : 'warn',
         message: 'cluster audited',
@@ -78,6 +77,8 @@ export async function handler(
       });
       return result;
     }
+    // Only the steps that notify read the webhook secret.
+    const service: ServiceContext = { ...base, notify: await loadNotifySettings(config, environment) };
     const result =
       request.mode === 'aggregate'
         ? await aggregateRun(service, request.runId, runStart(request.runId))

@@ -235,15 +235,20 @@ describe('fleet mode: plan, one invocation per cluster, aggregate', () => {
     setConfig({ clusters: clusters(), notify: { notify: 'always', webhookFormat: 'generic' } });
     const plan = (await handler({ mode: 'plan' }, context())) as { runId: string; clusters: string[] };
     expect(plan.clusters).toEqual(['gke-main', 'prod-eks']);
+    const webhookSecretReads = () => aws.state.calls.filter((call) => call.target === WEBHOOK_SECRET).length;
+    const readsBefore = webhookSecretReads();
     const items = await Promise.all(
       plan.clusters.map((cluster) => handler({ mode: 'cluster', runId: plan.runId, cluster }, context())),
     );
+    // A map item notifies nobody: it does not read the webhook secret.
+    expect(webhookSecretReads()).toBe(readsBefore);
     expect(items).toEqual([
       expect.objectContaining({ cluster: 'gke-main', status: 'complete' }),
       expect.objectContaining({ cluster: 'prod-eks', status: 'complete' }),
     ]);
     expect(await objectKeys()).toContain(`audits/staging/${plan.runId}/clusters/gke-main.json`);
     const summary = (await handler({ mode: 'aggregate', runId: plan.runId }, context())) as RunSummary;
+    expect(webhookSecretReads()).toBe(readsBefore + 1);
     expect(summary).toMatchObject({
       runId: plan.runId,
       status: 'ok',
