@@ -1,3 +1,4 @@
+import { readStoredText, type StoredTextLocation } from '../config/stored-text.ts';
 import { describeError } from '../errors.ts';
 import type { ClusterSource } from './cluster-source.ts';
 import { ClusterConnectionError } from './errors.ts';
@@ -52,7 +53,7 @@ export function eksClusterSource(
   });
 }
 
-export type KubeconfigSecret = { secretArn: string } | { parameterName: string };
+export type KubeconfigSecret = StoredTextLocation;
 
 /**
  * A cluster whose kubeconfig is kept in Secrets Manager or SSM (Lambda). The secret is read
@@ -85,29 +86,9 @@ export function storedKubeconfigSource(
 }
 
 async function readStoredKubeconfig(secret: KubeconfigSecret, origin: string): Promise<string> {
+  let text: string | undefined;
   try {
-    if ('secretArn' in secret) {
-      const { GetSecretValueCommand, SecretsManagerClient } = await import('@aws-sdk/client-secrets-manager');
-      const client = new SecretsManagerClient({ region: regionOfArn(secret.secretArn) });
-      try {
-        const value = await client.send(new GetSecretValueCommand({ SecretId: secret.secretArn }));
-        if (value.SecretString) return value.SecretString;
-        if (value.SecretBinary) return Buffer.from(value.SecretBinary).toString('utf8');
-      } finally {
-        client.destroy();
-      }
-    } else {
-      const { GetParameterCommand, SSMClient } = await import('@aws-sdk/client-ssm');
-      const client = new SSMClient({});
-      try {
-        const value = await client.send(
-          new GetParameterCommand({ Name: secret.parameterName, WithDecryption: true }),
-        );
-        if (value.Parameter?.Value) return value.Parameter.Value;
-      } finally {
-        client.destroy();
-      }
-    }
+    text = await readStoredText(secret);
   } catch (error) {
     throw new ClusterConnectionError(
       `cannot read the kubeconfig from ${origin}: ${describeError(error)}`,
@@ -115,10 +96,6 @@ async function readStoredKubeconfig(secret: KubeconfigSecret, origin: string): P
       error,
     );
   }
-  throw new ClusterConnectionError(`${origin} is empty`);
-}
-
-/** Secrets Manager ARNs carry their region; use it, so a secret in another region works. */
-function regionOfArn(arn: string): string | undefined {
-  return /^arn:[^:]+:secretsmanager:([^:]+):/.exec(arn)?.[1];
+  if (!text) throw new ClusterConnectionError(`${origin} is empty`);
+  return text;
 }

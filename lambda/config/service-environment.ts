@@ -4,7 +4,8 @@ import type { NotifySettings } from '../notify/settings.ts';
 import { MAX_LINK_SECONDS, MIN_LINK_SECONDS } from '../store/report-store.ts';
 import { ConfigError } from './errors.ts';
 import { type AuditServiceConfig, parseAuditServiceConfig } from './lambda-config.ts';
-import { DEFAULT_NOTIFY_OPTIONS, resolveNotifySettings } from './notify-options.ts';
+import { DEFAULT_NOTIFY_OPTIONS, type NotifySecrets, resolveNotifySettings } from './notify-options.ts';
+import { readStoredText } from './stored-text.ts';
 
 /**
  * The Lambda's environment, as the CDK stack sets it. Read through these names only, with
@@ -86,20 +87,15 @@ export async function loadServiceConfig(environment: ServiceEnvironment): Promis
   if ('json' in environment.config)
     return parseAuditServiceConfig(environment.config.json, ServiceEnv.config);
   const name = environment.config.parameterName;
-  const { GetParameterCommand, SSMClient } = await import('@aws-sdk/client-ssm');
-  const client = new SSMClient({});
   let text: string | undefined;
   try {
-    text = (await client.send(new GetParameterCommand({ Name: name, WithDecryption: true }))).Parameter
-      ?.Value;
+    text = await readStoredText({ parameterName: name });
   } catch (error) {
     throw new ConfigError(
       `SSM parameter ${name}`,
       `cannot be read: ${describeError(error)}`,
       'The function needs ssm:GetParameter on it.',
     );
-  } finally {
-    client.destroy();
   }
   if (!text) throw new ConfigError(`SSM parameter ${name}`, 'is empty');
   return parseAuditServiceConfig(text, `SSM parameter ${name}`);
@@ -117,24 +113,26 @@ export async function loadNotifySettings(
   if (!environment.webhookSecretArn) return resolveNotifySettings(options, {}, 'notify');
   const arn = environment.webhookSecretArn;
   const origin = `secret ${arn}`;
-  const { GetSecretValueCommand, SecretsManagerClient } = await import('@aws-sdk/client-secrets-manager');
-  const client = new SecretsManagerClient({ region: /^arn:[^:]+:secretsmanager:([^:]+):/.exec(arn)?.[1] });
   let text: string | undefined;
   try {
-    text = (await client.send(new GetSecretValueCommand({ SecretId: arn }))).SecretString;
+    text = await readStoredText({ secretArn: arn });
   } catch (error) {
     throw new ConfigError(
       origin,
       `cannot be read: ${describeError(error)}`,
       'The function needs secretsmanager:GetSecretValue on it.',
     );
-  } finally {
-    client.destroy();
   }
+  const secrets = webhookSecrets(text, origin);
+  // A secret the stack created and nobody filled in yet (no URL) means: no webhook for now,
+  // whatever format the configuration asks for.
   const { webhookFormat: _format, ...withoutWebhook } = options;
-  // A secret the stack created and nobody filled in yet (no URL) means: no webhook for now.
-  if (!text || text.trim() === '' || text.trim() === '{}')
-    return resolveNotifySettings(withoutWebhook, {}, origin);
+  return resolveNotifySettings(secrets.webhookUrl ? options : withoutWebhook, secrets, origin);
+}
+
+/** The webhook secret's document: `{"url": "...", "signingSecret": "..."}`, empty or `{}` when unset. */
+function webhookSecrets(text: string | undefined, origin: string): NotifySecrets {
+  if (!text || text.trim() === '' || text.trim() === '{}') return {};
   let document: unknown;
   try {
     document = JSON.parse(text);
@@ -152,15 +150,9 @@ export async function loadNotifySettings(
   ) {
     throw new ConfigError(origin, 'must be {"url": "...", "signingSecret": "..."} with string values');
   }
-  if (typeof document.url !== 'string' || document.url === '')
-    return resolveNotifySettings(withoutWebhook, {}, origin);
-  return resolveNotifySettings(
-    options,
-    {
-      ...(typeof document.url === 'string' && document.url !== '' && { webhookUrl: document.url }),
-      ...(typeof document.signingSecret === 'string' &&
-        document.signingSecret !== '' && { signingSecret: document.signingSecret }),
-    },
-    origin,
-  );
+  return {
+    ...(typeof document.url === 'string' && document.url !== '' && { webhookUrl: document.url }),
+    ...(typeof document.signingSecret === 'string' &&
+      document.signingSecret !== '' && { signingSecret: document.signingSecret }),
+  };
 }
