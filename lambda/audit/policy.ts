@@ -1,4 +1,4 @@
-import { type ResourceRef, resourceKey } from '../kube/objects.ts';
+import { resourceKey } from '../kube/objects.ts';
 import type { Finding } from '../report/model.ts';
 import { type AgentCatalog, bundledAgentCatalog } from '../rules/agents/agent-catalog.ts';
 import { RULES } from '../rules/catalog.ts';
@@ -54,13 +54,8 @@ export function exemptionFor(
       (exemption.findingId === undefined || exemption.findingId === finding.id) &&
       (exemption.rule === undefined || exemption.rule === finding.rule) &&
       (exemption.cluster === undefined || globMatch(exemption.cluster, cluster)) &&
-      (exemption.resource === undefined || globMatch(exemption.resource, resourceLabel(finding.resource))),
+      (exemption.resource === undefined || globMatch(exemption.resource, resourceKey(finding.resource))),
   );
-}
-
-/** `Kind/namespace/name`, with an empty namespace for cluster-scoped objects (`Node//worker-1`). */
-export function resourceLabel(ref: ResourceRef): string {
-  return resourceKey(ref);
 }
 
 function globMatch(pattern: string, value: string): boolean {

@@ -143,8 +143,7 @@ export interface ClusterView {
 }
 
 export interface ClusterChangesView {
-  baseline: boolean;
-  previousRunId?: string;
+  previousRunId: string;
   previousStatus?: ClusterStatus;
   new: FindingView[];
   resolved: FindingView[];
@@ -450,14 +449,13 @@ function clusterView(cluster: ClusterReport, index: number, diff: ClusterDiff | 
   if (cluster.status === 'failed')
     view.statusNote = 'The cluster could not be read: there are no findings for it in this run.';
   // On a fleet baseline the cluster sections would only repeat that everything is new.
-  if (diff && diff.previousRunId !== undefined) view.changes = clusterChangesView(diff);
+  if (diff?.previousRunId !== undefined) view.changes = clusterChangesView(diff, diff.previousRunId);
   return view;
 }
 
-function clusterChangesView(diff: ClusterDiff): ClusterChangesView {
-  const baseline = diff.previousRunId === undefined;
+function clusterChangesView(diff: ClusterDiff, previousRunId: string): ClusterChangesView {
   const view: ClusterChangesView = {
-    baseline,
+    previousRunId,
     new: diff.new.map(findingView),
     resolved: diff.resolved.map(findingView),
     severityChanged: diff.severityChanged.map((change) => ({
@@ -466,11 +464,8 @@ function clusterChangesView(diff: ClusterDiff): ClusterChangesView {
     })),
     nodesLeftDocker: diff.nodesLeftDocker,
     unchanged: diff.unchanged,
-    summary: baseline
-      ? 'No earlier run of this cluster: every finding counts as new.'
-      : `${diff.new.length} new, ${diff.resolvedWithheld ? 'resolved not known' : `${diff.resolved.length} resolved`}, ${diff.unchanged} unchanged since run ${diff.previousRunId}${diff.previousStatus && diff.previousStatus !== diff.status ? ` (the cluster was ${diff.previousStatus} then)` : ''}.`,
+    summary: `${diff.new.length} new, ${diff.resolvedWithheld ? 'resolved not known' : `${diff.resolved.length} resolved`}, ${diff.unchanged} unchanged since run ${previousRunId}${diff.previousStatus && diff.previousStatus !== diff.status ? ` (the cluster was ${diff.previousStatus} then)` : ''}.`,
   };
-  if (diff.previousRunId !== undefined) view.previousRunId = diff.previousRunId;
   if (diff.previousStatus !== undefined) view.previousStatus = diff.previousStatus;
   if (diff.resolvedWithheld !== undefined) view.resolvedWithheld = diff.resolvedWithheld;
   return view;

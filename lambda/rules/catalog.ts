@@ -46,10 +46,3 @@ export const RULES: readonly Rule[] = [
 export function ruleById(id: string): Rule | undefined {
   return RULES.find((rule) => rule.id === id);
 }
-
-/** Kinds the object rules read, so a live collector lists only what is needed. */
-export function objectKindsRead(rules: readonly Rule[] = RULES): string[] {
-  const kinds = new Set<string>();
-  for (const rule of rules) if (rule.target === 'object') for (const kind of rule.kinds) kinds.add(kind);
-  return [...kinds].sort();
-}

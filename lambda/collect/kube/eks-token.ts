@@ -11,7 +11,6 @@ import type { AwsCredentialIdentity, AwsCredentialIdentityProvider } from '@smit
  */
 export const EKS_TOKEN_PREFIX = 'k8s-aws-v1.';
 /** The authenticator accepts a token for 15 minutes after it was signed; renew well before. */
-export const EKS_TOKEN_LIFETIME_MS = 15 * 60_000;
 export const EKS_TOKEN_RENEW_AFTER_MS = 10 * 60_000;
 
 export interface EksToken {

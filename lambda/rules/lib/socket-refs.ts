@@ -65,11 +65,6 @@ export function isLoopbackHost(host: string): boolean {
   return LOOPBACK_HOSTS.test(host);
 }
 
-/** Docker Engine's registered ports: 2375 plain, 2376 TLS. */
-export function isDockerPort(port: number | undefined): boolean {
-  return port === 2375 || port === 2376;
-}
-
 /**
  * The line of a (possibly multi-line) text that holds `needle`, at most `max` characters,
  * with credentials in URLs (`scheme://user:password@host`) masked: evidence is shown to people.
