@@ -19,7 +19,7 @@ import {
   type VerifyOptions,
 } from './config/cli-options.ts';
 import { notifySettingsFromEnv } from './config/notify-options.ts';
-import { AuditError, UsageError } from './errors.ts';
+import { AuditError, describeError, UsageError } from './errors.ts';
 import { describeOutcome } from './notify/notify-run.ts';
 import { runScan } from './pipeline.ts';
 import type { Report } from './report/model.ts';
@@ -247,7 +247,7 @@ function reportError(error: unknown, io: CliIO): number {
     if (error.hint) io.stderr(`hint: ${error.hint}`);
     return error instanceof UsageError ? ExitCode.usage : ExitCode.incomplete;
   }
-  io.stderr(`error: ${error instanceof Error ? error.message : String(error)}`);
+  io.stderr(`error: ${describeError(error)}`);
   io.stderr('This is a bug in dockershim-audit; please report it with the command you ran.');
   if (process.env.DOCKERSHIM_AUDIT_DEBUG && error instanceof Error && error.stack) io.stderr(error.stack);
   return ExitCode.incomplete;

@@ -1,3 +1,4 @@
+import { describeError } from '../errors.ts';
 import {
   asString,
   type KubeObject,
@@ -203,7 +204,7 @@ export class ClusterAudit {
         : '';
       this.errors.push({
         source: `rule ${rule.id}${on}`,
-        message: error instanceof Error ? error.message : String(error),
+        message: describeError(error),
       });
       return [];
     }

@@ -1,6 +1,7 @@
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { extname, join, relative } from 'node:path';
 import type { CollectionOutcome } from '../audit/cluster-audit.ts';
+import { describeError } from '../errors.ts';
 import type { ClusterSourceInfo } from '../report/model.ts';
 import type { ClusterSource, CollectOptions, ObjectSink } from './cluster-source.ts';
 import { objectsIn } from './object-shape.ts';
@@ -95,7 +96,7 @@ function describeFsError(error: unknown): string {
   if (code === 'ENOENT') return 'no such file or folder';
   if (code === 'EACCES' || code === 'EPERM') return 'permission denied';
   if (code === 'EISDIR') return 'is a folder';
-  return error instanceof Error ? error.message : String(error);
+  return describeError(error);
 }
 
 function displayPath(file: string): string {

@@ -1,4 +1,5 @@
 import { LineCounter, parseAllDocuments } from 'yaml';
+import { describeError } from '../errors.ts';
 
 export interface ParsedFile {
   documents: unknown[];
@@ -47,7 +48,7 @@ function parseYamlDocuments(text: string): ParsedFile {
 }
 
 function jsonError(text: string, error: unknown): { message: string; line?: number } {
-  const message = error instanceof Error ? error.message : String(error);
+  const message = describeError(error);
   const lineInMessage = /line (\d+)/.exec(message);
   if (lineInMessage) return { message, line: Number(lineInMessage[1]) };
   const position = /position (\d+)/.exec(message);

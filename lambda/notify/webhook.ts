@@ -1,3 +1,4 @@
+import { describeError } from '../errors.ts';
 import type { DiffDocument } from '../report/model.ts';
 import { TOOL_NAME } from '../report/model.ts';
 import { TOOL_VERSION } from '../version.ts';
@@ -110,7 +111,7 @@ export function failureOf(error: unknown, secrets: readonly string[]): NonNullab
       ...(error.hint !== undefined && { hint: redact(error.hint, secrets) }),
     };
   }
-  const message = error instanceof Error ? error.message : String(error);
+  const message = describeError(error);
   return {
     code: NotifyFailure.internal,
     message: redact(message, secrets),

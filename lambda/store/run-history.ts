@@ -1,3 +1,5 @@
+import { describeError } from '../errors.ts';
+import { isRecord } from '../kube/objects.ts';
 import type { PreviousCluster, PreviousReading, PreviousRuns } from '../report/diff.ts';
 import {
   buildManifest,
@@ -232,9 +234,7 @@ async function readJson<T>(
   try {
     bytes = await store.get(key);
   } catch (error) {
-    notes.push(
-      `${key} could not be read (${error instanceof Error ? error.message : String(error)}); it is ignored.`,
-    );
+    notes.push(`${key} could not be read (${describeError(error)}); it is ignored.`);
     return undefined;
   }
   if (bytes === undefined) return undefined;
@@ -251,12 +251,9 @@ async function readJson<T>(
 const isStatus = (value: unknown): value is ClusterStatus =>
   value === 'complete' || value === 'partial' || value === 'failed';
 
-const isObject = (value: unknown): value is Record<string, unknown> =>
-  typeof value === 'object' && value !== null && !Array.isArray(value);
-
 export function isFleetPointer(value: unknown): value is FleetPointer {
   return (
-    isObject(value) &&
+    isRecord(value) &&
     value.kind === 'dockershim-audit.latest' &&
     isRunId(value.runId) &&
     typeof value.manifestSha256 === 'string' &&
@@ -268,7 +265,7 @@ export function isFleetPointer(value: unknown): value is FleetPointer {
 
 export function isClusterPointer(value: unknown): value is ClusterPointer {
   return (
-    isObject(value) &&
+    isRecord(value) &&
     value.kind === 'dockershim-audit.cluster-latest' &&
     isRunId(value.runId) &&
     isStatus(value.status) &&
@@ -279,21 +276,21 @@ export function isClusterPointer(value: unknown): value is ClusterPointer {
 /** Enough of report.json for a diff: clusters with a status, nodes and findings that have ids. */
 function isStoredReport(value: unknown): value is Report {
   return (
-    isObject(value) &&
+    isRecord(value) &&
     Array.isArray(value.clusters) &&
     value.clusters.every(
       (cluster) =>
-        isObject(cluster) &&
+        isRecord(cluster) &&
         typeof cluster.name === 'string' &&
         isStatus(cluster.status) &&
         Array.isArray(cluster.nodes) &&
         Array.isArray(cluster.findings) &&
         cluster.findings.every(
           (finding) =>
-            isObject(finding) &&
+            isRecord(finding) &&
             typeof finding.id === 'string' &&
             isSeverity(finding.severity) &&
-            isObject(finding.resource),
+            isRecord(finding.resource),
         ),
     )
   );

@@ -6,6 +6,7 @@ import {
   type S3ClientConfig,
 } from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
+import { describeError } from '../errors.ts';
 import { StoreError } from './errors.ts';
 import { MAX_LINK_SECONDS, type ReportStore } from './report-store.ts';
 
@@ -163,7 +164,7 @@ function httpStatus(error: unknown): number | undefined {
 
 function describeS3Error(error: unknown): string {
   const status = httpStatus(error);
-  const message = error instanceof Error ? error.message : String(error);
+  const message = describeError(error);
   const name = errorName(error);
   const label = name && name !== 'Error' && !message.includes(name) ? `${name}: ` : '';
   return `${label}${message}${status !== undefined ? ` (HTTP ${status})` : ''}`;

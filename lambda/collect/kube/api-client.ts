@@ -1,6 +1,7 @@
 import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { gunzipSync } from 'node:zlib';
+import { describeError } from '../../errors.ts';
 import { TOOL_VERSION } from '../../version.ts';
 import { KubeApiError } from '../errors.ts';
 import type { ClusterEndpoint } from './cluster-endpoint.ts';
@@ -284,6 +285,6 @@ function statusMessage(status: number, body: Buffer): string {
 
 function networkMessage(error: unknown): string {
   const code = (error as NodeJS.ErrnoException | undefined)?.code;
-  const message = error instanceof Error ? error.message : String(error);
+  const message = describeError(error);
   return code && !message.includes(code) ? `${message} (${code})` : message;
 }

@@ -1,4 +1,4 @@
-import { asArray, isRecord } from '../../kube/objects.ts';
+import { asArray, dig, isRecord } from '../../kube/objects.ts';
 import type { KubeApiClient } from './api-client.ts';
 
 /** A kind the audit lists, and the group versions that may serve it, newest first. */
@@ -126,8 +126,4 @@ function listableResources(resourceList: unknown): Set<string> {
 
 function versionsOf(document: unknown, key: string): string[] {
   return asArray<unknown>(dig(document, key)).filter((value): value is string => typeof value === 'string');
-}
-
-function dig(value: unknown, key: string): unknown {
-  return isRecord(value) ? value[key] : undefined;
 }
