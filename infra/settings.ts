@@ -1,3 +1,5 @@
+import { DEFAULT_CLUSTER_CONCURRENCY } from '../lambda/audit/run-fleet.ts';
+import { DEFAULT_CLUSTER_TIMEOUT_SECONDS } from '../lambda/collect/kubernetes-source.ts';
 import { ConfigError } from '../lambda/config/errors.ts';
 import {
   type AuditServiceConfig,
@@ -40,8 +42,8 @@ export const READER_GROUP = 'dockershim-audit:readers';
 /** The context keys this app reads, with their defaults; README's configuration reference lists each. */
 export const DEFAULTS = {
   stackName: 'DockershimAudit',
-  clusterConcurrency: 4,
-  clusterTimeoutSeconds: 600,
+  clusterConcurrency: DEFAULT_CLUSTER_CONCURRENCY,
+  clusterTimeoutSeconds: DEFAULT_CLUSTER_TIMEOUT_SECONDS,
   readKubeletConfig: false,
   schedule: 'cron(0 3 * * ? *)',
   scheduleTimezone: 'UTC',

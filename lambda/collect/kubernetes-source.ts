@@ -26,7 +26,8 @@ export interface KubernetesSourceOptions {
 }
 
 export const DEFAULT_PAGE_SIZE = 500;
-export const DEFAULT_CLUSTER_DEADLINE_MS = 10 * 60_000;
+export const DEFAULT_CLUSTER_TIMEOUT_SECONDS = 600;
+export const DEFAULT_CLUSTER_DEADLINE_MS = DEFAULT_CLUSTER_TIMEOUT_SECONDS * 1000;
 const KUBELET_CONFIG_CONCURRENCY = 8;
 
 /**

@@ -1,4 +1,6 @@
 import { parseArgs } from 'node:util';
+import { DEFAULT_CLUSTER_CONCURRENCY } from '../audit/run-fleet.ts';
+import { DEFAULT_CLUSTER_TIMEOUT_SECONDS } from '../collect/kubernetes-source.ts';
 import { UsageError } from '../errors.ts';
 import { REPORT_FORMATS, type ReportFormat } from '../report/render.ts';
 import { isSeverity, SEVERITIES, type Severity } from '../rules/severity.ts';
@@ -84,8 +86,8 @@ no kubeconfig at all):
   --demo                the bundled demo snapshot (a mixed Docker/containerd cluster)
 
 Live clusters:
-  --cluster-timeout S   per-cluster deadline in seconds (default: 600)
-  --concurrency N       clusters read at once (default: 4)
+  --cluster-timeout S   per-cluster deadline in seconds (default: ${DEFAULT_CLUSTER_TIMEOUT_SECONDS})
+  --concurrency N       clusters read at once (default: ${DEFAULT_CLUSTER_CONCURRENCY})
   --kubelet-config      also read each kubelet's configz through the node proxy
                         (needs nodes/proxy, a powerful permission: see README)
 
@@ -218,8 +220,12 @@ function parseScan(argv: readonly string[]): CliCommand {
             : { type: 'default' },
     live: {
       readKubeletConfig: values['kubelet-config'] === true,
-      clusterTimeoutSeconds: positiveInteger(values['cluster-timeout'], '--cluster-timeout', 600),
-      concurrency: positiveInteger(values.concurrency, '--concurrency', 4),
+      clusterTimeoutSeconds: positiveInteger(
+        values['cluster-timeout'],
+        '--cluster-timeout',
+        DEFAULT_CLUSTER_TIMEOUT_SECONDS,
+      ),
+      concurrency: positiveInteger(values.concurrency, '--concurrency', DEFAULT_CLUSTER_CONCURRENCY),
     },
     outDir,
     store: parseStoreLocation(store ?? outDir),

@@ -1,3 +1,5 @@
+import { DEFAULT_CLUSTER_CONCURRENCY } from '../audit/run-fleet.ts';
+import { DEFAULT_CLUSTER_TIMEOUT_SECONDS } from '../collect/kubernetes-source.ts';
 import { isRecord } from '../kube/objects.ts';
 import { type PolicyConfig, parsePolicyConfig } from './audit-config.ts';
 import { ConfigError } from './errors.ts';
@@ -70,12 +72,19 @@ export function parseAuditServiceConfig(input: unknown, origin: string): AuditSe
   }
   const config: AuditServiceConfig = {
     clusters,
-    clusterConcurrency: integer(document.clusterConcurrency, 'clusterConcurrency', origin, 4, 1, 64),
+    clusterConcurrency: integer(
+      document.clusterConcurrency,
+      'clusterConcurrency',
+      origin,
+      DEFAULT_CLUSTER_CONCURRENCY,
+      1,
+      64,
+    ),
     clusterTimeoutSeconds: integer(
       document.clusterTimeoutSeconds,
       'clusterTimeoutSeconds',
       origin,
-      600,
+      DEFAULT_CLUSTER_TIMEOUT_SECONDS,
       10,
       86_400,
     ),
