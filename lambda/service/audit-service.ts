@@ -1,3 +1,4 @@
+import { ClusterAudit } from '../audit/cluster-audit.ts';
 import { type AuditPolicy, defaultPolicy } from '../audit/policy.ts';
 import { auditCluster } from '../audit/run-fleet.ts';
 import type { ClusterSource } from '../collect/cluster-source.ts';
@@ -145,7 +146,9 @@ export async function aggregateRun(
   const store = await evidenceStore(context.environment);
   const clusters: ClusterReport[] = [];
   for (const entry of context.config.clusters) {
-    clusters.push((await readStagedClusterReport(store, runId, entry.name)) ?? missingCluster(entry.name));
+    clusters.push(
+      (await readStagedClusterReport(store, runId, entry.name)) ?? missingCluster(entry.name, policy),
+    );
   }
   return publishRun(
     clusters,
@@ -154,26 +157,12 @@ export async function aggregateRun(
   );
 }
 
-function missingCluster(name: string): ClusterReport {
-  return {
-    name,
-    source: { type: 'kubernetes' },
-    status: ClusterStatus.failed,
-    errors: [
-      {
-        source: name,
-        message: 'its audit did not finish: the fleet map item failed or timed out before writing a result',
-      },
-    ],
-    objects: {},
-    nodes: [],
-    workloads: [],
-    findings: [],
-    summary: {
-      bySeverity: { critical: 0, high: 0, medium: 0, low: 0, info: 0 },
-      workloadsAffected: 0,
-      nodesOnDocker: 0,
-      exempted: 0,
+function missingCluster(name: string, policy: AuditPolicy): ClusterReport {
+  return new ClusterAudit(name, policy).finish(
+    { type: 'kubernetes' },
+    {
+      status: ClusterStatus.failed,
+      reason: 'its audit did not finish: the fleet map item failed or timed out before writing a result',
     },
-  };
+  );
 }
