@@ -24,7 +24,7 @@ export function emailMessage(notice: Notice): EmailMessage {
   const lines = [
     notice.title,
     notice.headline,
-    `Run ${notice.runId}${notice.previousRunId ? ` compared with ${notice.previousRunId}` : ''}, ${notice.clusterCount} clusters, ${notice.generatedAt}`,
+    `Run ${notice.runId}${notice.previousRunId ? ` compared with ${notice.previousRunId}` : ''}, ${notice.clusterCount}, ${notice.generatedAt}`,
     '',
     notice.reportUrl ? `Full report: ${notice.reportUrl}` : 'The full report is in the report store.',
   ];
@@ -48,9 +48,7 @@ export function emailMessage(notice: Notice): EmailMessage {
     EMAIL_LIST_CAPS.clusters,
     (cluster) =>
       `${cluster.cluster}: ${cluster.status}` +
-      (cluster.previousStatus !== undefined && cluster.previousStatus !== cluster.status
-        ? ` (was ${cluster.previousStatus})`
-        : '') +
+      (cluster.previousStatus ? ` (was ${cluster.previousStatus})` : '') +
       (cluster.withheld ? ` - ${cluster.withheld}` : ''),
     'clusters',
   );

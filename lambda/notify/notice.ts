@@ -16,7 +16,8 @@ export interface Notice {
   baseline: boolean;
   /** The full report, when it is a link a chat client can open (http or https). */
   reportUrl?: string;
-  clusterCount: number;
+  /** `1 cluster`, `3 clusters`. */
+  clusterCount: string;
   counts: NoticeCounts;
   /** `dockershim-audit: 3 new, 1 resolved` — no cluster data, so it is safe in any header or subject. */
   title: string;
@@ -63,6 +64,7 @@ export interface SeverityChangeItem extends NoticeItem {
 export interface ClusterStatusItem {
   cluster: string;
   status: ClusterStatus;
+  /** The status in the previous run, only when it was a different one. */
   previousStatus?: ClusterStatus;
   /** Why resolved findings were withheld for it. */
   withheld?: string;
@@ -94,7 +96,7 @@ export function buildNotice(diff: DiffDocument): Notice {
     runId: plain(diff.runId, 80),
     generatedAt: plain(diff.generatedAt, 40),
     baseline: diff.baseline,
-    clusterCount: diff.clusters.length,
+    clusterCount: `${diff.clusters.length} ${diff.clusters.length === 1 ? 'cluster' : 'clusters'}`,
     counts,
     title: titleOf(diff.baseline, counts),
     headline: headlineOf(diff.baseline, counts),
@@ -108,7 +110,8 @@ export function buildNotice(diff: DiffDocument): Notice {
           cluster: plain(cluster.name, FIELD_LIMITS.cluster),
           status: cluster.status,
         };
-        if (cluster.previousStatus !== undefined) item.previousStatus = cluster.previousStatus;
+        if (cluster.previousStatus !== undefined && cluster.previousStatus !== cluster.status)
+          item.previousStatus = cluster.previousStatus;
         if (cluster.resolvedWithheld) item.withheld = plain(cluster.resolvedWithheld, FIELD_LIMITS.note);
         return item;
       }),

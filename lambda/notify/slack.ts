@@ -136,10 +136,7 @@ function listsOf(notice: Notice, where: string): SlackList[] {
     lists.push({
       heading: unread ? ':warning: *Clusters that could not be read completely*' : '*Cluster status*',
       lines: notice.clusterStatus.map((cluster) => {
-        const was =
-          cluster.previousStatus !== undefined && cluster.previousStatus !== cluster.status
-            ? ` (was ${cluster.previousStatus})`
-            : '';
+        const was = cluster.previousStatus ? ` (was ${cluster.previousStatus})` : '';
         const withheld = cluster.withheld ? ` — ${escapeSlack(cluster.withheld)}` : '';
         return `• ${code(cluster.cluster)}: *${cluster.status}*${was}${withheld}`;
       }),
@@ -216,8 +213,7 @@ function findingLine(item: NoticeItem, marker: string, change?: string): string 
 
 function runLine(notice: Notice): string {
   const compared = notice.previousRunId ? ` compared with ${code(notice.previousRunId)}` : '';
-  const clusters = `${notice.clusterCount} ${notice.clusterCount === 1 ? 'cluster' : 'clusters'}`;
-  return `Run ${code(notice.runId)}${compared} · ${clusters} · ${escapeSlack(notice.generatedAt)}`;
+  return `Run ${code(notice.runId)}${compared} · ${notice.clusterCount} · ${escapeSlack(notice.generatedAt)}`;
 }
 
 /** No cluster data: only the tool's own counts and the link. */

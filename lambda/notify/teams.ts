@@ -146,8 +146,7 @@ function build(notice: Notice, caps: Caps): TeamsMessage {
         { type: 'TextRun', text: clip(cluster.cluster, caps.field), fontType: 'Monospace' },
         { type: 'TextRun', text: `: ${cluster.status}`, weight: 'Bolder' },
       ];
-      if (cluster.previousStatus !== undefined && cluster.previousStatus !== cluster.status)
-        runs.push({ type: 'TextRun', text: ` (was ${cluster.previousStatus})` });
+      if (cluster.previousStatus) runs.push({ type: 'TextRun', text: ` (was ${cluster.previousStatus})` });
       if (cluster.withheld)
         runs.push({ type: 'TextRun', text: ` — ${clip(cluster.withheld, caps.field)}`, isSubtle: true });
       return runs;
@@ -249,11 +248,10 @@ function findingRuns(item: NoticeItem, field: number, change?: string): TextRun[
 
 function runLine(notice: Notice, field: number): TextRun[] {
   const compared = notice.previousRunId ? ` compared with ${clip(notice.previousRunId, field)}` : '';
-  const clusters = `${notice.clusterCount} ${notice.clusterCount === 1 ? 'cluster' : 'clusters'}`;
   return [
     {
       type: 'TextRun',
-      text: `Run ${clip(notice.runId, field)}${compared} · ${clusters} · ${notice.generatedAt}`,
+      text: `Run ${clip(notice.runId, field)}${compared} · ${notice.clusterCount} · ${notice.generatedAt}`,
       isSubtle: true,
     },
   ];

@@ -1,5 +1,7 @@
 import { SNSClient } from '@aws-sdk/client-sns';
 import { afterEach, describe, expect, test } from 'vitest';
+import { emailMessage } from '../../lambda/notify/email.ts';
+import { buildNotice } from '../../lambda/notify/notice.ts';
 import { describeOutcome, notifyRun } from '../../lambda/notify/notify-run.ts';
 import type { NotifySettings } from '../../lambda/notify/settings.ts';
 import {
@@ -117,6 +119,9 @@ describe('two runs with a change: each format posts one message with exactly the
     expect(params.Subject).toMatch(/^[\x20-\x7e]{1,99}$/);
     expect(idsIn(params.Message ?? '')).toEqual(allChanged(changedIds(change)));
     expect(params.Message).toContain(`Full report: ${REPORT_URL}`);
+    expect(params.Message).toContain(', 2 clusters, ');
+    const oneCluster = emailMessage(buildNotice({ ...change, clusters: change.clusters.slice(0, 1) }));
+    expect(oneCluster.text).toContain(', 1 cluster, ');
   });
 
   test('several targets at once: each gets its one message', async () => {
