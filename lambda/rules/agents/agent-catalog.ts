@@ -1,5 +1,5 @@
 import { isRecord } from '../../kube/objects.ts';
-import { memoise } from '../lib/memoise.ts';
+import { memoise, perObject } from '../lib/memoise.ts';
 import BUNDLED_AGENTS from './agents.json' with { type: 'json' };
 
 /**
@@ -88,25 +88,19 @@ interface CompiledCatalog {
   names: Map<string, Array<{ tokens: string[]; agent: AgentSignature }>>;
 }
 
-const compiledCatalogs = new WeakMap<AgentCatalog, CompiledCatalog>();
-
 /** Matching runs for every pod of a cluster: patterns are prepared once per catalog. */
-function compiled(catalog: AgentCatalog): CompiledCatalog {
-  let entry = compiledCatalogs.get(catalog);
-  if (!entry) {
-    entry = { images: new Map(), names: new Map() };
-    for (const agent of catalog.agents) {
-      for (const pattern of agent.images) if (!entry.images.has(pattern)) entry.images.set(pattern, agent);
-      for (const pattern of agent.names) {
-        const tokens = pattern.split(/[-.]/);
-        const first = tokens[0] ?? '';
-        entry.names.set(first, [...(entry.names.get(first) ?? []), { tokens, agent }]);
-      }
+const compiled = perObject((catalog: AgentCatalog): CompiledCatalog => {
+  const entry: CompiledCatalog = { images: new Map(), names: new Map() };
+  for (const agent of catalog.agents) {
+    for (const pattern of agent.images) if (!entry.images.has(pattern)) entry.images.set(pattern, agent);
+    for (const pattern of agent.names) {
+      const tokens = pattern.split(/[-.]/);
+      const first = tokens[0] ?? '';
+      entry.names.set(first, [...(entry.names.get(first) ?? []), { tokens, agent }]);
     }
-    compiledCatalogs.set(catalog, entry);
   }
   return entry;
-}
+});
 
 export function matchAgent(
   catalog: AgentCatalog,

@@ -4,6 +4,7 @@ import {
   configEntries,
   signalfxDockerMonitors,
 } from '../lib/config-data.ts';
+import { perObject } from '../lib/memoise.ts';
 import { dockerSocketPathsIn, excerpt, otherRuntimeSocketPathsIn } from '../lib/socket-refs.ts';
 import { References } from '../references.ts';
 import type { Detection, ObjectRule } from '../rule.ts';
@@ -21,7 +22,7 @@ interface SocketMention {
  * "docker" (a log parser's name) is not a mention; only a socket path or URL is. Config that
  * DS020 or DS021 already explains is left to them.
  */
-function socketMentions(configMap: Parameters<ObjectRule['detect']>[0]): SocketMention[] {
+const socketMentions = perObject((configMap: Parameters<ObjectRule['detect']>[0]): SocketMention[] => {
   if (argoDockerExecutors(configMap).length > 0 || signalfxDockerMonitors(configMap).length > 0) return [];
   const mentions: SocketMention[] = [];
   for (const [key, value] of configEntries(configMap)) {
@@ -33,7 +34,7 @@ function socketMentions(configMap: Parameters<ObjectRule['detect']>[0]): SocketM
     }
   }
   return mentions;
-}
+});
 
 function toDetection(mention: SocketMention, beside: string): Detection {
   return {

@@ -1,5 +1,6 @@
 import { parse as parseYaml } from 'yaml';
 import { asArray, isRecord, type KubeObject } from '../../kube/objects.ts';
+import { perObject } from './memoise.ts';
 
 /** The string entries of a ConfigMap's `data`; binaryData is never read. */
 export function configEntries(configMap: KubeObject): Array<[key: string, value: string]> {
@@ -39,7 +40,7 @@ export interface ArgoDockerExecutor {
  * `data.config` (older). `containerRuntimeExecutor: docker` selects the docker executor for
  * every workflow; `containerRuntimeExecutors` can select it for labelled workflows.
  */
-export function argoDockerExecutors(configMap: KubeObject): ArgoDockerExecutor[] {
+export const argoDockerExecutors = perObject((configMap: KubeObject): ArgoDockerExecutor[] => {
   const settings: Record<string, unknown> = {};
   for (const [key, value] of configEntries(configMap)) {
     if (key === 'config') {
@@ -66,7 +67,7 @@ export function argoDockerExecutors(configMap: KubeObject): ArgoDockerExecutor[]
     }
   });
   return found;
-}
+});
 
 export const SIGNALFX_DOCKER_MONITORS = new Set(['docker-container-stats', 'collectd/docker']);
 export const SIGNALFX_DEFAULT_DOCKER_URL = 'unix:///var/run/docker.sock';
@@ -77,8 +78,8 @@ export interface SignalfxDockerMonitor {
   dockerURL: string;
 }
 
-/** SignalFx Smart Agent config (agent.yaml): monitors that read Docker Engine's API. */
-export function signalfxDockerMonitors(configMap: KubeObject): SignalfxDockerMonitor[] {
+/** SignalFx Smart Agent config (agent.yaml): monitors that read Docker Engine's API. Parsed once per ConfigMap. */
+export const signalfxDockerMonitors = perObject((configMap: KubeObject): SignalfxDockerMonitor[] => {
   const found: SignalfxDockerMonitor[] = [];
   for (const [key, value] of configEntries(configMap)) {
     const parsed = parseStructured(value);
@@ -104,4 +105,4 @@ export function signalfxDockerMonitors(configMap: KubeObject): SignalfxDockerMon
     }
   }
   return found;
-}
+});

@@ -1,5 +1,6 @@
 import type { Evidence } from '../rule.ts';
 import { isDockerSocket } from './host-paths.ts';
+import { perObject } from './memoise.ts';
 import {
   dockerSocketPathsIn,
   excerpt,
@@ -47,17 +48,8 @@ function mayNameEndpoint(text: string): boolean {
   return text.includes('sock') || text.includes('pipe') || text.includes('tcp://') || text.includes('unix:');
 }
 
-const analysed = new WeakMap<WorkloadView, DockerEndpointUse[]>();
-
 /** Computed once per pod spec, however many rules ask. */
-export function dockerEndpointsOf(view: WorkloadView): DockerEndpointUse[] {
-  let uses = analysed.get(view);
-  if (!uses) {
-    uses = findDockerEndpoints(view);
-    analysed.set(view, uses);
-  }
-  return uses;
-}
+export const dockerEndpointsOf: (view: WorkloadView) => DockerEndpointUse[] = perObject(findDockerEndpoints);
 
 function findDockerEndpoints(view: WorkloadView): DockerEndpointUse[] {
   const uses: DockerEndpointUse[] = [];

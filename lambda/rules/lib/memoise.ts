@@ -15,3 +15,18 @@ export function memoise(compute: (input: string) => string, limit = 10_000): (in
     return output;
   };
 }
+
+/**
+ * A function of an object remembered for as long as the object lives: what several rules ask
+ * of one pod spec, ConfigMap or node is worked out once, and dropped with the object.
+ */
+export function perObject<K extends object, V>(compute: (key: K) => V): (key: K) => V {
+  const seen = new WeakMap<K, V>();
+  return (key) => {
+    const known = seen.get(key);
+    if (known !== undefined || seen.has(key)) return known as V;
+    const value = compute(key);
+    seen.set(key, value);
+    return value;
+  };
+}

@@ -1,5 +1,6 @@
 import type { Evidence } from '../rule.ts';
 import { classifyHostPath, HostPathClass, isOtherRuntimeSocket } from './host-paths.ts';
+import { perObject } from './memoise.ts';
 import type { ContainerView, MountView, WorkloadView } from './workload-view.ts';
 
 export interface HostMount {
@@ -8,26 +9,20 @@ export interface HostMount {
   hostPathClass: HostPathClass;
 }
 
-const classified = new WeakMap<WorkloadView, HostMount[]>();
-
 /** Every hostPath mount of the pod, classified once per pod spec however many rules ask. */
-function classifiedHostMounts(view: WorkloadView): HostMount[] {
-  let mounts = classified.get(view);
-  if (!mounts) {
-    mounts = [];
-    for (const container of view.containers) {
-      for (const mount of container.mounts) {
-        if (mount.hostPath === undefined) continue;
-        const hostPathClass = classifyHostPath(mount.hostPath);
-        if (hostPathClass !== HostPathClass.unrelated) {
-          mounts.push({ container, mount: mount as MountView & { hostPath: string }, hostPathClass });
-        }
+const classifiedHostMounts = perObject((view: WorkloadView): HostMount[] => {
+  const mounts: HostMount[] = [];
+  for (const container of view.containers) {
+    for (const mount of container.mounts) {
+      if (mount.hostPath === undefined) continue;
+      const hostPathClass = classifyHostPath(mount.hostPath);
+      if (hostPathClass !== HostPathClass.unrelated) {
+        mounts.push({ container, mount: mount as MountView & { hostPath: string }, hostPathClass });
       }
     }
-    classified.set(view, mounts);
   }
   return mounts;
-}
+});
 
 /** Every hostPath mount of the pod whose node path falls in one of the classes. */
 export function hostMountsOf(view: WorkloadView, classes: readonly HostPathClass[]): HostMount[] {

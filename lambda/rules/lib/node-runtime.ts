@@ -1,5 +1,6 @@
 import { annotationsOf, asString, dig, type KubeObject, nameOf } from '../../kube/objects.ts';
 import type { Evidence } from '../rule.ts';
+import { perObject } from './memoise.ts';
 
 /** The annotation kubeadm keeps the node's CRI socket in; `kubeadm upgrade` reads it. */
 export const KUBEADM_CRI_SOCKET_ANNOTATION = 'kubeadm.alpha.kubernetes.io/cri-socket';
@@ -20,7 +21,8 @@ export interface NodeRuntime {
   dockershim: boolean;
 }
 
-export function nodeRuntimeOf(node: KubeObject): NodeRuntime {
+/** Read once per Node object, however many rules ask. */
+export const nodeRuntimeOf = perObject((node: KubeObject): NodeRuntime => {
   const info = dig(node, 'status', 'nodeInfo');
   const runtimeString = asString(dig(info, 'containerRuntimeVersion')) ?? '';
   const separator = runtimeString.indexOf('://');
@@ -49,7 +51,7 @@ export function nodeRuntimeOf(node: KubeObject): NodeRuntime {
   if (criSocketAnnotation !== undefined) result.criSocketAnnotation = criSocketAnnotation;
   if (kubeletRuntimeEndpoint !== undefined) result.kubeletRuntimeEndpoint = kubeletRuntimeEndpoint;
   return result;
-}
+});
 
 /** `v1.23.17-eks-a5565ad` → 23; a major version above 1 counts as a minor version after 24. */
 export function kubeletMinorVersion(version: string): number | undefined {
