@@ -44,9 +44,8 @@ interface PendingFinding {
   detection: Detection;
   subject: ResourceRef;
   podTemplateHash?: string;
-  /** Nodes of the pods that produced it (pods only, not templates). */
+  /** Nodes of the pods that produced it (pods only, not templates): empty for a template alone. */
   nodes: Set<string>;
-  fromPod: boolean;
 }
 
 export interface CollectionOutcome {
@@ -102,20 +101,14 @@ export class ClusterAudit {
       for (const rule of this.workloadRules) {
         const detections = this.run(rule, object, () => rule.detect(workload, this.context));
         for (const detection of detections) {
-          this.remember(
-            rule,
-            detection,
-            subject,
-            site.isPod ? workload.view.nodeName : undefined,
-            site.isPod,
-          );
+          this.remember(rule, detection, subject, site.isPod ? workload.view.nodeName : undefined);
         }
       }
     }
     for (const rule of this.objectRules) {
       if (!rule.kinds.includes(kind)) continue;
       for (const detection of this.run(rule, object, () => rule.detect(object, this.context))) {
-        this.remember(rule, detection, subject, undefined, false);
+        this.remember(rule, detection, subject, undefined);
       }
     }
   }
@@ -141,7 +134,7 @@ export class ClusterAudit {
     for (const item of this.pending.values()) {
       const resource = this.owners.resolve(item.subject, item.podTemplateHash);
       this.addFinding(findings, item.rule, item.detection, resource);
-      if (item.fromPod && item.nodes.size > 0 && dependsOn.has(item.rule.id)) {
+      if (item.nodes.size > 0 && dependsOn.has(item.rule.id)) {
         const evidence = item.detection.evidence;
         const key = [
           resourceKey(resource),
@@ -215,7 +208,6 @@ export class ClusterAudit {
     detection: Detection,
     subject: { ref: ResourceRef; podTemplateHash?: string },
     nodeName: string | undefined,
-    fromPod: boolean,
   ): void {
     // Pods of one controller produce the same detections: keep one, remember their nodes.
     const key = [
@@ -226,11 +218,10 @@ export class ClusterAudit {
     ].join('|');
     let item = this.pending.get(key);
     if (!item) {
-      item = { rule, detection, subject: subject.ref, nodes: new Set(), fromPod };
+      item = { rule, detection, subject: subject.ref, nodes: new Set() };
       if (subject.podTemplateHash !== undefined) item.podTemplateHash = subject.podTemplateHash;
       this.pending.set(key, item);
     }
-    if (fromPod) item.fromPod = true;
     if (nodeName) item.nodes.add(nodeName);
   }
 
