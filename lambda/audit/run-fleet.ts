@@ -1,4 +1,5 @@
 import type { ClusterSource } from '../collect/cluster-source.ts';
+import { forEachLimit } from '../concurrency.ts';
 import { describeError } from '../errors.ts';
 import type { ClusterReport } from '../report/model.ts';
 import { ClusterAudit, type CollectionOutcome } from './cluster-audit.ts';
@@ -54,19 +55,11 @@ export async function auditFleet(
   options: FleetOptions = {},
 ): Promise<ClusterReport[]> {
   const results: ClusterReport[] = new Array(sources.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < sources.length) {
-      const index = next++;
-      const source = sources[index];
-      if (!source) continue;
-      options.onProgress?.(source.name, 'reading');
-      results[index] = await auditCluster(source, policy, options);
-      const result = results[index];
-      options.onProgress?.(source.name, `${result.status}: ${result.findings.length} findings`);
-    }
-  };
-  const workers = Math.max(1, Math.min(options.concurrency ?? DEFAULT_CLUSTER_CONCURRENCY, sources.length));
-  await Promise.all(Array.from({ length: workers }, worker));
+  await forEachLimit(sources, options.concurrency ?? DEFAULT_CLUSTER_CONCURRENCY, async (source, index) => {
+    options.onProgress?.(source.name, 'reading');
+    const result = await auditCluster(source, policy, options);
+    results[index] = result;
+    options.onProgress?.(source.name, `${result.status}: ${result.findings.length} findings`);
+  });
   return results;
 }

@@ -1,4 +1,5 @@
 import type { CollectionOutcome } from '../audit/cluster-audit.ts';
+import { forEachLimit } from '../concurrency.ts';
 import { describeError } from '../errors.ts';
 import { isRecord, type KubeObject } from '../kube/objects.ts';
 import type { ClusterSourceInfo } from '../report/model.ts';
@@ -162,25 +163,18 @@ export class KubernetesSource implements ClusterSource {
     sink: ObjectSink,
     nodes: KubeObject[],
   ): Promise<void> {
-    let next = 0;
-    const worker = async () => {
-      while (next < nodes.length) {
-        const node = nodes[next++];
-        const name = node?.metadata?.name;
-        if (!node || typeof name !== 'string') continue;
-        try {
-          const configz = (await client.getJson(
-            `/api/v1/nodes/${encodeURIComponent(name)}/proxy/configz`,
-          )) as {
-            kubeletconfig?: unknown;
-          };
-          if (isRecord(configz.kubeletconfig)) node.kubeletConfig = configz.kubeletconfig;
-        } catch (error) {
-          sink.recordError({ source: `kubelet configz of node ${name}`, message: withHint(error) });
-        }
+    await forEachLimit(nodes, KUBELET_CONFIG_CONCURRENCY, async (node) => {
+      const name = node.metadata?.name;
+      if (typeof name !== 'string') return;
+      try {
+        const configz = (await client.getJson(`/api/v1/nodes/${encodeURIComponent(name)}/proxy/configz`)) as {
+          kubeletconfig?: unknown;
+        };
+        if (isRecord(configz.kubeletconfig)) node.kubeletConfig = configz.kubeletconfig;
+      } catch (error) {
+        sink.recordError({ source: `kubelet configz of node ${name}`, message: withHint(error) });
       }
-    };
-    await Promise.all(Array.from({ length: KUBELET_CONFIG_CONCURRENCY }, worker));
+    });
   }
 }
 
