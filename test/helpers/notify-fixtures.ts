@@ -3,7 +3,7 @@ import { defaultPolicy } from '../../lambda/audit/policy.ts';
 import { Secret } from '../../lambda/notify/secret.ts';
 import type { DeliveryPolicy, NotifySettings, WebhookFormat } from '../../lambda/notify/settings.ts';
 import type { ClusterReport, DiffDocument } from '../../lambda/report/model.ts';
-import { auditCorpus, diffByHand } from './diff.ts';
+import { auditCorpus, diffBetween } from './diff.ts';
 import { configMap, daemonSet, node, pod, podSpec } from './objects.ts';
 
 /** Short waits so failing receivers cost milliseconds, not the production backoff. */
@@ -62,14 +62,14 @@ export function corpusRuns(): Promise<CorpusRuns> {
     return {
       first,
       second,
-      baseline: diffByHand(undefined, first, { runId: '20261122T030000Z-aaaaaa', reportUrl: REPORT_URL }),
-      change: diffByHand(first, second, {
+      baseline: diffBetween(undefined, first, { runId: '20261122T030000Z-aaaaaa', reportUrl: REPORT_URL }),
+      change: diffBetween(first, second, {
         runId: '20261123T030000Z-bbbbbb',
         previousRunId: '20261122T030000Z-aaaaaa',
         generatedAt: '2026-11-23T03:00:00.000Z',
         reportUrl: REPORT_URL,
       }),
-      noChange: diffByHand(second, second, {
+      noChange: diffBetween(second, second, {
         runId: '20261124T030000Z-cccccc',
         previousRunId: '20261123T030000Z-bbbbbb',
         reportUrl: REPORT_URL,
@@ -140,7 +140,7 @@ export function injectionDiff(): DiffDocument {
     { type: 'manifests', paths: ['gone'] },
     { status: 'failed', reason: '<!here>' },
   );
-  return diffByHand([previous, { ...failed, status: 'complete' }], [report, failed], {
+  return diffBetween([previous, { ...failed, status: 'complete' }], [report, failed], {
     runId: '20261125T030000Z-dddddd',
     previousRunId: '20261124T030000Z-cccccc',
     reportUrl: REPORT_URL,

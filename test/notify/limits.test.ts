@@ -14,7 +14,7 @@ import {
   slackText,
   slackViolations,
 } from '../helpers/chat-rules.ts';
-import { auditCorpus, diffByHand } from '../helpers/diff.ts';
+import { auditCorpus, diffBetween } from '../helpers/diff.ts';
 import { REPORT_URL } from '../helpers/notify-fixtures.ts';
 import { daemonSet, podSpec } from '../helpers/objects.ts';
 
@@ -48,7 +48,7 @@ function fleetBaseline(): Promise<DiffDocument> {
   fleet ??= (async () => {
     const reports: ClusterReport[] = [];
     for (let i = 1; i <= 7; i++) reports.push(await auditCorpus(`cluster-${i}`, ALL_VENDORS));
-    return diffByHand(undefined, reports, { runId: 'big', reportUrl: REPORT_URL });
+    return diffBetween(undefined, reports, { runId: 'big', reportUrl: REPORT_URL });
   })();
   return fleet;
 }
@@ -122,7 +122,7 @@ describe('values built to blow the limits', () => {
 
   test('Slack: escaping that grows every character fivefold still fits every block', () => {
     const report = hugeValues();
-    const diff = diffByHand([{ ...report, findings: [] }], [report], { runId: 'r', reportUrl: REPORT_URL });
+    const diff = diffBetween([{ ...report, findings: [] }], [report], { runId: 'r', reportUrl: REPORT_URL });
     const message = slackMessage(buildNotice(diff));
     expect(slackViolations(message)).toEqual([]);
     for (const block of message.blocks) {
@@ -134,7 +134,7 @@ describe('values built to blow the limits', () => {
 
   test('Teams: the card shrinks its lists and values until it fits', () => {
     const report = hugeValues();
-    const diff = diffByHand([{ ...report, findings: [] }], [report], { runId: 'r', reportUrl: REPORT_URL });
+    const diff = diffBetween([{ ...report, findings: [] }], [report], { runId: 'r', reportUrl: REPORT_URL });
     const message = teamsMessage(buildNotice(diff));
     expect(adaptiveCardViolations(message)).toEqual([]);
     expect(Buffer.byteLength(JSON.stringify(message))).toBeLessThanOrEqual(TEAMS_MAX_BYTES);
@@ -148,7 +148,7 @@ describe('values built to blow the limits', () => {
         { status: 'failed', reason: 'unreachable' },
       ),
     );
-    const diff = diffByHand(
+    const diff = diffBetween(
       failed.map((cluster) => ({ ...cluster, status: 'complete' as const })),
       failed,
       { runId: 'r', reportUrl: REPORT_URL },
@@ -167,7 +167,7 @@ describe('the report link', () => {
     const report = await auditCorpus('prod', ['falco']);
     const long = `https://bucket.s3.amazonaws.com/report.html?X-Amz-Security-Token=${'a'.repeat(3500)}`;
     const message = slackMessage(
-      buildNotice(diffByHand(undefined, [report], { runId: 'r', reportUrl: long })),
+      buildNotice(diffBetween(undefined, [report], { runId: 'r', reportUrl: long })),
     );
     expect(slackViolations(message)).toEqual([]);
     expect(slackLinks(message).filter((link) => link.label === 'Open the full report')).toEqual([]);
@@ -177,7 +177,7 @@ describe('the report link', () => {
   test('only http and https links are offered; a local path is not a link a chat client can open', async () => {
     const report = await auditCorpus('prod', ['falco']);
     const notice = buildNotice(
-      diffByHand(undefined, [report], { runId: 'r', reportUrl: 'javascript:alert(1)' }),
+      diffBetween(undefined, [report], { runId: 'r', reportUrl: 'javascript:alert(1)' }),
     );
     expect(notice.reportUrl).toBeUndefined();
     expect(slackLinks(slackMessage(notice))).toEqual([]);

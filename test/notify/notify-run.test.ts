@@ -193,11 +193,11 @@ describe('when: changes (default), always, never; the first run sends a baseline
 
   test('a cluster that could not be read counts as a change, resolves nothing, and is named in the message', async () => {
     const { second } = await corpusRuns();
-    const { diffByHand } = await import('../helpers/diff.ts');
+    const { diffBetween } = await import('../helpers/diff.ts');
     const [prod, staging] = second;
     if (!prod || !staging) throw new Error('fixture');
     const partial = { ...staging, status: 'partial' as const, findings: staging.findings.slice(0, 2) };
-    const diff = diffByHand(second, [prod, partial], {
+    const diff = diffBetween(second, [prod, partial], {
       runId: 'r3',
       previousRunId: 'r2',
       reportUrl: REPORT_URL,
