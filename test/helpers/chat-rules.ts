@@ -3,16 +3,14 @@
  * refuses one: Slack's Block Kit limits and the Adaptive Card schema as Teams reads it. Each
  * returns the violations found, so a failing test says which rule broke.
  */
+import { isRecord } from '../../lambda/kube/objects.ts';
 
 type Json = Record<string, unknown>;
-
-const isObject = (value: unknown): value is Json =>
-  typeof value === 'object' && value !== null && !Array.isArray(value);
 
 /** Block Kit reference: 50 blocks; header plain_text ≤ 150; section text ≤ 3000; context ≤ 10 elements; message text ≤ 40000. */
 export function slackViolations(message: unknown): string[] {
   const problems: string[] = [];
-  if (!isObject(message)) return ['the message is not a JSON object'];
+  if (!isRecord(message)) return ['the message is not a JSON object'];
   if (typeof message.text !== 'string' || message.text === '') problems.push('no fallback text');
   else if (message.text.length > 40_000)
     problems.push(`text has ${message.text.length} characters (> 40000)`);
@@ -21,12 +19,12 @@ export function slackViolations(message: unknown): string[] {
   if (blocks.length > 50) problems.push(`${blocks.length} blocks (> 50)`);
   blocks.forEach((block: unknown, index) => {
     const where = `blocks[${index}]`;
-    if (!isObject(block)) {
+    if (!isRecord(block)) {
       problems.push(`${where} is not an object`);
       return;
     }
     const textOf = (value: unknown, max: number, kinds: readonly string[], at: string) => {
-      if (!isObject(value) || typeof value.text !== 'string' || !kinds.includes(String(value.type))) {
+      if (!isRecord(value) || typeof value.text !== 'string' || !kinds.includes(String(value.type))) {
         problems.push(`${at} is not a ${kinds.join(' or ')} text object`);
         return;
       }
@@ -102,7 +100,7 @@ const CARD_ELEMENTS = new Set(['TextBlock', 'RichTextBlock', 'FactSet', 'Contain
  */
 export function adaptiveCardViolations(message: unknown): string[] {
   const problems: string[] = [];
-  if (!isObject(message)) return ['the message is not a JSON object'];
+  if (!isRecord(message)) return ['the message is not a JSON object'];
   if (message.type !== 'message') problems.push('type must be "message"');
   const size = Buffer.byteLength(JSON.stringify(message));
   if (size > 28 * 1024) problems.push(`${size} bytes (> 28 KB)`);
@@ -110,11 +108,11 @@ export function adaptiveCardViolations(message: unknown): string[] {
   if (!Array.isArray(attachments) || attachments.length !== 1)
     return [...problems, 'exactly one attachment expected'];
   const attachment: unknown = attachments[0];
-  if (!isObject(attachment)) return [...problems, 'the attachment is not an object'];
+  if (!isRecord(attachment)) return [...problems, 'the attachment is not an object'];
   if (attachment.contentType !== 'application/vnd.microsoft.card.adaptive')
     problems.push(`contentType ${String(attachment.contentType)}`);
   const card = attachment.content;
-  if (!isObject(card)) return [...problems, 'no card in content'];
+  if (!isRecord(card)) return [...problems, 'no card in content'];
   if (card.type !== 'AdaptiveCard') problems.push('content.type must be "AdaptiveCard"');
   if (typeof card.version !== 'string' || !/^1\.[0-6]$/.test(card.version))
     problems.push(`version ${String(card.version)} is not one Teams renders (1.0..1.6)`);
@@ -126,7 +124,7 @@ export function adaptiveCardViolations(message: unknown): string[] {
     if (!Array.isArray(card.actions)) problems.push('actions must be an array');
     else
       card.actions.forEach((action: unknown, index) => {
-        if (!isObject(action) || action.type !== 'Action.OpenUrl')
+        if (!isRecord(action) || action.type !== 'Action.OpenUrl')
           problems.push(`actions[${index}] is not Action.OpenUrl`);
         else {
           if (typeof action.title !== 'string' || action.title === '')
@@ -140,7 +138,7 @@ export function adaptiveCardViolations(message: unknown): string[] {
 }
 
 function elementProblems(element: unknown, at: string): string[] {
-  if (!isObject(element) || typeof element.type !== 'string') return [`${at} has no type`];
+  if (!isRecord(element) || typeof element.type !== 'string') return [`${at} has no type`];
   if (!CARD_ELEMENTS.has(element.type)) return [`${at} has an unknown type ${element.type}`];
   switch (element.type) {
     case 'TextBlock':
@@ -149,7 +147,7 @@ function elementProblems(element: unknown, at: string): string[] {
       const inlines = element.inlines;
       if (!Array.isArray(inlines) || inlines.length === 0) return [`${at}.inlines is required`];
       return inlines.flatMap((inline: unknown, i) =>
-        isObject(inline) && inline.type === 'TextRun' && typeof inline.text === 'string'
+        isRecord(inline) && inline.type === 'TextRun' && typeof inline.text === 'string'
           ? []
           : [`${at}.inlines[${i}] is not a TextRun with text`],
       );
@@ -158,7 +156,7 @@ function elementProblems(element: unknown, at: string): string[] {
       const facts = element.facts;
       if (!Array.isArray(facts) || facts.length === 0) return [`${at}.facts is required`];
       return facts.flatMap((fact: unknown, i) =>
-        isObject(fact) && typeof fact.title === 'string' && typeof fact.value === 'string'
+        isRecord(fact) && typeof fact.title === 'string' && typeof fact.value === 'string'
           ? []
           : [`${at}.facts[${i}] needs title and value`],
       );
@@ -177,7 +175,7 @@ export function cardMarkdownTexts(message: unknown): string[] {
   return collect(message, (node) => {
     if (node.type === 'TextBlock' && typeof node.text === 'string') return [node.text];
     if (node.type === 'FactSet' && Array.isArray(node.facts))
-      return node.facts.filter(isObject).flatMap((fact) => [String(fact.title), String(fact.value)]);
+      return node.facts.filter(isRecord).flatMap((fact) => [String(fact.title), String(fact.value)]);
     return [];
   });
 }
@@ -192,6 +190,6 @@ export function cardTextRuns(message: unknown): string[] {
 /** Walks every object in a JSON value, depth first, gathering what `pick` finds in each. */
 function collect(value: unknown, pick: (node: Json) => string[]): string[] {
   if (Array.isArray(value)) return value.flatMap((item) => collect(item, pick));
-  if (!isObject(value)) return [];
+  if (!isRecord(value)) return [];
   return [...pick(value), ...Object.values(value).flatMap((item) => collect(item, pick))];
 }

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
-import { ClusterAudit } from '../../lambda/audit/cluster-audit.ts';
 import { defaultPolicy } from '../../lambda/audit/policy.ts';
+import { auditCluster } from '../../lambda/audit/run-fleet.ts';
 import { kubeconfigEndpoint, kubeconfigFromFile } from '../../lambda/collect/kube/kubeconfig-endpoint.ts';
 import { KubernetesSource, type KubernetesSourceOptions } from '../../lambda/collect/kubernetes-source.ts';
 import type { ClusterReport } from '../../lambda/report/model.ts';
@@ -52,7 +52,5 @@ export async function auditLive(
     random: () => 0.5,
     ...overrides,
   });
-  const audit = new ClusterAudit('demo', defaultPolicy(new Date('2026-11-22T00:00:00Z')));
-  const outcome = await source.collect(audit);
-  return audit.finish(source.describe(), outcome);
+  return auditCluster(source, defaultPolicy(new Date('2026-11-22T00:00:00Z')));
 }

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { parseAllDocuments } from 'yaml';
+import { CORPUS_DIR } from '../helpers/paths.ts';
 import type { ClusterData, ResourceData } from './cluster-data.ts';
 
 /**
@@ -30,12 +30,11 @@ export interface GeneratedClusterSummary {
 
 type Json = Record<string, unknown>;
 
-const CORPUS = (file: string) => fileURLToPath(new URL(`../corpus/${file}`, import.meta.url));
 const PODS_PER_DEPLOYMENT = 10;
 const CI_SHARE = 0.005;
 
 function corpusTemplate(file: string, kind: string): Json {
-  const object = parseAllDocuments(readFileSync(CORPUS(file), 'utf8'))
+  const object = parseAllDocuments(readFileSync(`${CORPUS_DIR}${file}`, 'utf8'))
     .map((document) => document.toJS() as Json | null)
     .find((document) => document?.kind === kind);
   if (!object) throw new Error(`${file} has no ${kind}`);
