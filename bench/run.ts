@@ -16,7 +16,7 @@
  * KUBECTL names the kubectl to compare with (default: kubectl on the PATH, Debian's in CI).
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -136,22 +136,9 @@ async function measureSize(pods: number, withKubectl: boolean, repeat: number): 
       const floor = await timed(NODE, [join(HERE, 'floor.ts'), '--kubeconfig', simulator.kubeconfig]);
       lastJsonLine<{ items: number; seconds: number }>(floor.stdout);
       floorTimes.push(floor.seconds);
-      const audit = await timed(NODE, [
-        join(HERE, 'measure-cli.ts'),
-        'scan',
-        '--kubeconfig',
-        simulator.kubeconfig,
-        '--out',
-        out,
-        '--format',
-        'json',
-        '--quiet',
-      ]);
-      const auditResult = lastJsonLine<{ exitCode: number; maxRssMb: number }>(audit.stderr);
-      if (auditResult.exitCode !== 0)
-        throw new Error(`the audit exited ${auditResult.exitCode}:\n${audit.stderr.slice(-2000)}`);
+      const audit = await runAudit(simulator.kubeconfig, out);
       auditTimes.push(audit.seconds);
-      peakRssMb = Math.max(peakRssMb, auditResult.maxRssMb);
+      peakRssMb = Math.max(peakRssMb, audit.maxRssMb);
     }
     let kubectlS: number | null = null;
     if (withKubectl) {
@@ -239,24 +226,10 @@ async function measureFleet(
   const simulator = await startSimulator(podsPerCluster, clusters);
   const out = await mkdtemp(join(tmpdir(), 'dsa-fleet-'));
   try {
-    const run = await timed(NODE, [
-      join(HERE, 'measure-cli.ts'),
-      'scan',
-      '--kubeconfig',
-      simulator.kubeconfig,
-      '--all-contexts',
-      '--out',
-      out,
-      '--format',
-      'json',
-      '--quiet',
-    ]);
-    const result = lastJsonLine<{ exitCode: number }>(run.stderr);
-    const { readFile } = await import('node:fs/promises');
+    const run = await runAudit(simulator.kubeconfig, out, ['--all-contexts']);
     const report = JSON.parse(await readFile(join(out, 'report.json'), 'utf8')) as {
       clusters: Array<{ status: string }>;
     };
-    if (result.exitCode !== 0) throw new Error(`the fleet audit exited ${result.exitCode}`);
     return {
       clusters,
       pods: podsPerCluster,
@@ -267,6 +240,30 @@ async function measureFleet(
     await simulator.stop();
     await rm(out, { recursive: true, force: true });
   }
+}
+
+/** `dockershim-audit scan --kubeconfig ...` as a process: its time and peak RSS; it must exit 0. */
+async function runAudit(
+  kubeconfig: string,
+  out: string,
+  extra: readonly string[] = [],
+): Promise<{ seconds: number; maxRssMb: number }> {
+  const audit = await timed(NODE, [
+    join(HERE, 'measure-cli.ts'),
+    'scan',
+    '--kubeconfig',
+    kubeconfig,
+    ...extra,
+    '--out',
+    out,
+    '--format',
+    'json',
+    '--quiet',
+  ]);
+  const result = lastJsonLine<{ exitCode: number; maxRssMb: number }>(audit.stderr);
+  if (result.exitCode !== 0)
+    throw new Error(`the audit exited ${result.exitCode}:\n${audit.stderr.slice(-2000)}`);
+  return { seconds: audit.seconds, maxRssMb: result.maxRssMb };
 }
 
 function round(value: number): number {
