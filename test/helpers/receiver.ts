@@ -1,5 +1,5 @@
 import { createServer, type IncomingHttpHeaders, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { listenOnLoopback, readBody } from './loopback.ts';
 
 export interface ReceivedRequest {
   method: string;
@@ -30,37 +30,30 @@ export async function startReceiver(
 ): Promise<Receiver> {
   const requests: ReceivedRequest[] = [];
   const hanging = new Set<ServerResponse>();
-  const server: Server = createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (chunk: Buffer) => chunks.push(chunk));
-    req.on('end', () => {
-      const request: ReceivedRequest = {
-        method: req.method ?? '',
-        path: req.url ?? '',
-        headers: req.headers,
-        body: Buffer.concat(chunks).toString('utf8'),
-        at: performance.now(),
-      };
-      const answer = reply(request, requests.length);
-      requests.push(request);
-      if (answer === 'hang') {
-        hanging.add(res);
-        return;
-      }
-      res.writeHead(answer.status, { 'content-type': 'text/plain', ...answer.headers });
-      res.end(answer.body ?? '');
-    });
+  const server: Server = createServer(async (req, res) => {
+    const request: ReceivedRequest = {
+      method: req.method ?? '',
+      path: req.url ?? '',
+      headers: req.headers,
+      body: await readBody(req),
+      at: performance.now(),
+    };
+    const answer = reply(request, requests.length);
+    requests.push(request);
+    if (answer === 'hang') {
+      hanging.add(res);
+      return;
+    }
+    res.writeHead(answer.status, { 'content-type': 'text/plain', ...answer.headers });
+    res.end(answer.body ?? '');
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
+  const { port, close } = await listenOnLoopback(server);
   return {
     url: `http://127.0.0.1:${port}${path}`,
     requests,
-    close: () =>
-      new Promise<void>((resolve) => {
-        for (const res of hanging) res.destroy();
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
+    close: () => {
+      for (const res of hanging) res.destroy();
+      return close();
+    },
   };
 }

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { listenOnLoopback, readBody } from './loopback.ts';
 
 export interface PublishCall {
   params: Record<string, string>;
@@ -23,43 +23,30 @@ export async function startSnsServer(
 ): Promise<SnsServer> {
   const publishes: PublishCall[] = [];
   let index = 0;
-  const server = createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (chunk: Buffer) => chunks.push(chunk));
-    req.on('end', () => {
-      const params = Object.fromEntries(new URLSearchParams(Buffer.concat(chunks).toString('utf8')));
-      const failure = fail(index++);
-      const requestId = randomUUID();
-      res.setHeader('content-type', 'text/xml');
-      if (failure) {
-        res.statusCode = failure.status;
-        res.end(
-          `<ErrorResponse xmlns="http://sns.amazonaws.com/doc/2010-03-31/"><Error><Type>Sender</Type><Code>${failure.code}</Code><Message>${failure.message}</Message></Error><RequestId>${requestId}</RequestId></ErrorResponse>`,
-        );
-        return;
-      }
-      if (params.Action !== 'Publish') {
-        res.statusCode = 400;
-        res.end(
-          `<ErrorResponse xmlns="http://sns.amazonaws.com/doc/2010-03-31/"><Error><Type>Sender</Type><Code>InvalidAction</Code><Message>only Publish</Message></Error><RequestId>${requestId}</RequestId></ErrorResponse>`,
-        );
-        return;
-      }
-      publishes.push({ params, authorization: req.headers.authorization });
+  const server = createServer(async (req, res) => {
+    const params = Object.fromEntries(new URLSearchParams(await readBody(req)));
+    const failure = fail(index++);
+    const requestId = randomUUID();
+    res.setHeader('content-type', 'text/xml');
+    if (failure) {
+      res.statusCode = failure.status;
       res.end(
-        `<PublishResponse xmlns="http://sns.amazonaws.com/doc/2010-03-31/"><PublishResult><MessageId>${randomUUID()}</MessageId></PublishResult><ResponseMetadata><RequestId>${requestId}</RequestId></ResponseMetadata></PublishResponse>`,
+        `<ErrorResponse xmlns="http://sns.amazonaws.com/doc/2010-03-31/"><Error><Type>Sender</Type><Code>${failure.code}</Code><Message>${failure.message}</Message></Error><RequestId>${requestId}</RequestId></ErrorResponse>`,
       );
-    });
+      return;
+    }
+    if (params.Action !== 'Publish') {
+      res.statusCode = 400;
+      res.end(
+        `<ErrorResponse xmlns="http://sns.amazonaws.com/doc/2010-03-31/"><Error><Type>Sender</Type><Code>InvalidAction</Code><Message>only Publish</Message></Error><RequestId>${requestId}</RequestId></ErrorResponse>`,
+      );
+      return;
+    }
+    publishes.push({ params, authorization: req.headers.authorization });
+    res.end(
+      `<PublishResponse xmlns="http://sns.amazonaws.com/doc/2010-03-31/"><PublishResult><MessageId>${randomUUID()}</MessageId></PublishResult><ResponseMetadata><RequestId>${requestId}</RequestId></ResponseMetadata></PublishResponse>`,
+    );
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  return {
-    endpoint: `http://127.0.0.1:${port}`,
-    publishes,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
-  };
+  const { port, close } = await listenOnLoopback(server);
+  return { endpoint: `http://127.0.0.1:${port}`, publishes, close };
 }
