@@ -1,3 +1,4 @@
+import { parseRetryAfter } from '../retry-after.ts';
 import { NotifyError, NotifyFailure } from './errors.ts';
 import { plain } from './notice.ts';
 import { redact } from './secret.ts';
@@ -159,15 +160,6 @@ async function readSnippet(response: Response, maxBytes = 2048): Promise<string>
   await reader.cancel().catch(() => undefined);
   const text = Buffer.concat(chunks).subarray(0, maxBytes).toString('utf8');
   return plain(text.trim(), 200);
-}
-
-/** `Retry-After` as delay-seconds or an HTTP date; undefined when absent or unreadable. */
-export function parseRetryAfter(value: string | null, now: Date): number | undefined {
-  if (value === null) return undefined;
-  const text = value.trim();
-  if (/^\d+$/.test(text)) return Number(text) * 1000;
-  const at = Date.parse(text);
-  return Number.isNaN(at) ? undefined : Math.max(0, at - now.getTime());
 }
 
 /** Exponential backoff with jitter: between half and all of base·2^(attempt-1), capped. */

@@ -1,11 +1,12 @@
 import { inspect } from 'node:util';
 import { SNSClient } from '@aws-sdk/client-sns';
 import { afterEach, describe, expect, test } from 'vitest';
-import { backoffMs, type NotifyEvent, parseRetryAfter } from '../../lambda/notify/http-delivery.ts';
+import { backoffMs, type NotifyEvent } from '../../lambda/notify/http-delivery.ts';
 import { describeOutcome, notifyRun } from '../../lambda/notify/notify-run.ts';
 import { Secret } from '../../lambda/notify/secret.ts';
 import { DEFAULT_DELIVERY_POLICY, type NotifySettings } from '../../lambda/notify/settings.ts';
 import type { DiffDocument } from '../../lambda/report/model.ts';
+import { parseRetryAfter } from '../../lambda/retry-after.ts';
 import { corpusRuns, FAST_DELIVERY, SIGNING_SECRET, webhookSettings } from '../helpers/notify-fixtures.ts';
 import { readmeSignatureVerifier } from '../helpers/readme-signature.ts';
 import { type Receiver, type Reply, startReceiver } from '../helpers/receiver.ts';
@@ -289,6 +290,11 @@ describe('Retry-After and backoff', () => {
     expect(parseRetryAfter('Sun, 22 Nov 2026 02:00:00 GMT', now)).toBe(0);
     expect(parseRetryAfter('soon', now)).toBeUndefined();
     expect(parseRetryAfter(null, now)).toBeUndefined();
+    // As Node's http client gives it for the Kubernetes API server: possibly repeated.
+    expect(parseRetryAfter(['2', '9'], now)).toBe(2000);
+    expect(parseRetryAfter(' 1.5 ', now)).toBe(1500);
+    expect(parseRetryAfter(undefined, now)).toBeUndefined();
+    expect(parseRetryAfter('', now)).toBeUndefined();
   });
 
   test('backoff doubles per attempt, stays between half and all of it, and is capped', () => {

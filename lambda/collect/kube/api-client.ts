@@ -2,6 +2,7 @@ import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { gunzipSync } from 'node:zlib';
 import { describeError } from '../../errors.ts';
+import { parseRetryAfter } from '../../retry-after.ts';
 import { TOOL_VERSION } from '../../version.ts';
 import { KubeApiError } from '../errors.ts';
 import type { ClusterEndpoint } from './cluster-endpoint.ts';
@@ -167,7 +168,7 @@ export class KubeApiClient {
       ...(STATUS_HINTS[status] !== undefined && { hint: STATUS_HINTS[status] }),
     });
     if (!RETRYABLE_STATUS.has(status)) throw error;
-    const retryAfter = status === 429 ? retryAfterMs(response.headers['retry-after']) : undefined;
+    const retryAfter = status === 429 ? parseRetryAfter(response.headers['retry-after']) : undefined;
     if (retryAfter !== undefined && retryAfter > this.retry.maxRetryAfterMs) throw error;
     throw new RetryableError(error, retryAfter);
   }
@@ -256,19 +257,6 @@ function deadlineError(path: string): KubeApiError {
   return new KubeApiError(path, `GET ${path}: stopped at the cluster's deadline`, {
     hint: 'Raise the per-cluster deadline, or audit fewer clusters per run (fleet mode).',
   });
-}
-
-/** `Retry-After` in seconds or as an HTTP date. */
-export function retryAfterMs(
-  header: string | string[] | undefined,
-  now: number = Date.now(),
-): number | undefined {
-  const value = Array.isArray(header) ? header[0] : header;
-  if (value === undefined || value.trim() === '') return undefined;
-  const seconds = Number(value);
-  if (Number.isFinite(seconds)) return Math.max(0, seconds * 1000);
-  const date = Date.parse(value);
-  return Number.isNaN(date) ? undefined : Math.max(0, date - now);
 }
 
 function statusMessage(status: number, body: Buffer): string {
