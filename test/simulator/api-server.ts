@@ -5,7 +5,7 @@ import type { TLSSocket } from 'node:tls';
 import { gzipSync } from 'node:zlib';
 import { createTestPki, type TestPki } from './certificates.ts';
 import type { ClusterData, ResourceData } from './cluster-data.ts';
-import { SERVED_KINDS } from './cluster-data.ts';
+import { CLUSTER_SCOPED, SERVED_KINDS } from './cluster-data.ts';
 import { checkEksToken, type EksTokenCheck } from './eks-token-check.ts';
 import { tableFor } from './tables.ts';
 
@@ -71,8 +71,6 @@ export interface RequestRecord {
 interface ArmedFault extends Fault {
   remaining: number;
 }
-
-const CLUSTER_SCOPED = new Set(['nodes', 'namespaces', 'clusterworkflowtemplates']);
 
 export class ApiServerSimulator {
   readonly url: string;
@@ -271,13 +269,14 @@ export class ApiServerSimulator {
       );
     }
     const data = this.options.data.resources.get(list.resource);
-    this.serveList(url, request, list, data, send, status);
+    this.serveList(url, request, list, name, data, send, status);
   }
 
   private serveList(
     url: URL,
     request: IncomingMessage,
     list: { resource: string; groupVersion: string; kind: string; namespace?: string },
+    nameSelector: string | undefined,
     data: ResourceData | undefined,
     send: (status: number, body: string) => void,
     status: (code: number, reason: string, message: string) => void,
@@ -294,9 +293,6 @@ export class ApiServerSimulator {
       offset = decoded.offset;
       page = decoded.page;
     }
-    const nameSelector = /(?:^|,)metadata\.name=([^,]+)/.exec(
-      url.searchParams.get('fieldSelector') ?? '',
-    )?.[1];
     const indexes: number[] = [];
     let next: number | undefined;
     const count = data?.count ?? 0;

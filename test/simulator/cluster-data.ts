@@ -18,7 +18,8 @@ export interface ClusterData {
 
 type Json = Record<string, unknown>;
 
-const CLUSTER_SCOPED = new Set(['nodes', 'namespaces', 'clusterworkflowtemplates']);
+/** Resources that live outside namespaces. */
+export const CLUSTER_SCOPED = new Set(['nodes', 'namespaces', 'clusterworkflowtemplates']);
 
 /** Kind → (resource name, API group). What the simulator can serve. */
 export const SERVED_KINDS: Record<string, { resource: string; group: string }> = {
