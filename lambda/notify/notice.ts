@@ -1,7 +1,7 @@
 import type { ClusterStatus, DiffDocument, Finding, SeverityCounts } from '../report/model.ts';
 import { resourceLabel } from '../report/view-model.ts';
 import type { Evidence } from '../rules/rule.ts';
-import { SEVERITIES, type Severity, severityRank } from '../rules/severity.ts';
+import { type Severity, severityBreakdown, severityRank } from '../rules/severity.ts';
 
 /**
  * What every message says, whatever its format: the headline, the findings that changed (most
@@ -72,8 +72,6 @@ export interface ClusterStatusItem {
 
 /** Longest a piece of cluster text gets in a message; the report has the rest. */
 export const FIELD_LIMITS = { cluster: 80, resource: 160, evidence: 200, note: 300 } as const;
-
-const DESCENDING: readonly Severity[] = [...SEVERITIES].reverse();
 
 export function buildNotice(diff: DiffDocument): Notice {
   const items = (pick: (cluster: DiffDocument['clusters'][number]) => Finding[]) =>
@@ -174,14 +172,6 @@ function byImportance(a: NoticeItem, b: NoticeItem): number {
   );
 }
 
-/** `1 critical, 2 high`, or `none`. */
-export function bySeverity(counts: SeverityCounts): string {
-  const parts = DESCENDING.filter((severity) => counts[severity] > 0).map(
-    (severity) => `${counts[severity]} ${severity}`,
-  );
-  return parts.length > 0 ? parts.join(', ') : 'none';
-}
-
 function titleOf(baseline: boolean, counts: NoticeCounts): string {
   if (baseline) return `dockershim-audit baseline: ${counts.stillOpen} open findings`;
   if (counts.new === 0 && counts.resolved === 0 && counts.severityChanged === 0)
@@ -191,9 +181,9 @@ function titleOf(baseline: boolean, counts: NoticeCounts): string {
 
 function headlineOf(baseline: boolean, counts: NoticeCounts): string {
   if (baseline)
-    return `First run, nothing to compare with. Open: ${counts.stillOpen} (${bySeverity(counts.newBySeverity)})`;
+    return `First run, nothing to compare with. Open: ${counts.stillOpen} (${severityBreakdown(counts.newBySeverity)})`;
   const withSeverity = (count: number, bySev: SeverityCounts) =>
-    count > 0 ? `${count} (${bySeverity(bySev)})` : '0';
+    count > 0 ? `${count} (${severityBreakdown(bySev)})` : '0';
   return [
     `New: ${withSeverity(counts.new, counts.newBySeverity)}`,
     `Resolved: ${withSeverity(counts.resolved, counts.resolvedBySeverity)}`,

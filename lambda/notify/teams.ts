@@ -1,6 +1,6 @@
 import type { SeverityCounts } from '../report/model.ts';
-import type { Severity } from '../rules/severity.ts';
-import { bySeverity, clip, type Notice, type NoticeItem } from './notice.ts';
+import { type Severity, severityBreakdown } from '../rules/severity.ts';
+import { clip, type Notice, type NoticeItem } from './notice.ts';
 
 /**
  * Microsoft Teams through a Workflows webhook ("When a Teams webhook request is received"):
@@ -210,7 +210,7 @@ function build(notice: Notice, caps: Caps): TeamsMessage {
 function facts(notice: Notice): Array<{ title: string; value: string }> {
   const { counts } = notice;
   const withSeverity = (count: number, bySev: SeverityCounts) =>
-    count > 0 ? `${count} (${bySeverity(bySev)})` : String(count);
+    count > 0 ? `${count} (${severityBreakdown(bySev)})` : String(count);
   if (notice.baseline)
     return [{ title: 'Open findings', value: withSeverity(counts.stillOpen, counts.newBySeverity) }];
   const rows = [

@@ -1,4 +1,4 @@
-import { SEVERITIES, type Severity } from '../rules/severity.ts';
+import { SEVERITIES_DESCENDING, type Severity, severityBreakdown } from '../rules/severity.ts';
 import type { VerifyProblem, VerifyResult } from '../store/verify.ts';
 import type { DiffDocument, Report, SeverityCounts } from './model.ts';
 import { resourceLabel } from './view-model.ts';
@@ -45,10 +45,9 @@ export function formatTerminalSummary(report: Report, options: { colour: boolean
       lines.push(`  ... and ${shown.length - MAX_WORKLOADS_SHOWN} more (see the report)`);
     if (shown.length === 0 && cluster.status !== 'failed') lines.push('  nothing depends on Docker Engine');
   }
-  const counts = [...SEVERITIES]
-    .reverse()
-    .map((severity) => paint(severity, `${report.summary.bySeverity[severity]} ${severity}`))
-    .join(', ');
+  const counts = SEVERITIES_DESCENDING.map((severity) =>
+    paint(severity, `${report.summary.bySeverity[severity]} ${severity}`),
+  ).join(', ');
   const { summary } = report;
   lines.push(
     `Findings: ${counts}. ${summary.workloadsAffected} workloads affected; ${summary.nodesOnDocker} of ${summary.nodes.total} nodes on Docker Engine.`,
@@ -63,13 +62,8 @@ export function formatDiffLine(diff: DiffDocument): string {
   const { summary } = diff;
   if (diff.baseline)
     return `Since the last run: nothing to compare with, so this run is the baseline (${summary.new} findings).`;
-  const bySeverity = (counts: SeverityCounts) =>
-    [...SEVERITIES]
-      .reverse()
-      .filter((severity) => counts[severity] > 0)
-      .map((severity) => `${counts[severity]} ${severity}`)
-      .join(', ');
-  const detail = (count: number, counts: SeverityCounts) => (count > 0 ? ` (${bySeverity(counts)})` : '');
+  const detail = (count: number, counts: SeverityCounts) =>
+    count > 0 ? ` (${severityBreakdown(counts)})` : '';
   const withheld = diff.clusters.filter((cluster) => cluster.resolvedWithheld).length;
   return [
     `Since run ${printable(diff.previousRunId ?? 'before')}: ${summary.new} new${detail(summary.new, summary.newBySeverity)},`,

@@ -1,4 +1,4 @@
-import { SEVERITIES, type Severity } from '../rules/severity.ts';
+import { SEVERITIES, SEVERITIES_DESCENDING, type Severity, severityRank } from '../rules/severity.ts';
 import type { ManifestLink } from './manifest.ts';
 import type {
   ClusterDiff,
@@ -166,8 +166,6 @@ export interface ViewInput {
   previousManifest?: ManifestLink;
 }
 
-const DESCENDING: readonly Severity[] = [...SEVERITIES].reverse();
-
 const SEVERITY_MEANING: Record<Severity, string> = {
   critical: 'broken now',
   high: 'breaks without Docker',
@@ -271,7 +269,7 @@ function headline(report: Report): ReportView['headline'] {
 }
 
 function severityViews(counts: Record<Severity, number>): SeverityView[] {
-  return DESCENDING.map((severity) => ({
+  return SEVERITIES_DESCENDING.map((severity) => ({
     severity,
     count: counts[severity],
     meaning: SEVERITY_MEANING[severity],
@@ -283,7 +281,7 @@ function severityBar(counts: Record<Severity, number>): ReportView['severityBar'
   const total = SEVERITIES.reduce((sum, severity) => sum + counts[severity], 0);
   if (total === 0) return [];
   let x = 0;
-  return DESCENDING.filter((severity) => counts[severity] > 0).map((severity) => {
+  return SEVERITIES_DESCENDING.filter((severity) => counts[severity] > 0).map((severity) => {
     const width = round((counts[severity] / total) * 100);
     const segment = { severity, x: round(x), width };
     x += width;
@@ -423,7 +421,7 @@ function clusterView(cluster: ClusterReport, index: number, diff: ClusterDiff | 
           ? 'yes, through cri-dockerd'
           : 'no',
     })),
-    verdictGroups: DESCENDING.map((severity) => ({
+    verdictGroups: SEVERITIES_DESCENDING.map((severity) => ({
       severity,
       heading: GROUP_HEADINGS[severity],
       workloads: workloads.filter(
@@ -431,7 +429,7 @@ function clusterView(cluster: ClusterReport, index: number, diff: ClusterDiff | 
       ),
       collapsed: severity === 'info',
     })).filter((group) => group.workloads.length > 0),
-    affected: DESCENDING.filter((severity) => severity !== 'info').flatMap((severity) =>
+    affected: SEVERITIES_DESCENDING.filter((severity) => severity !== 'info').flatMap((severity) =>
       workloads.filter((entry) => entry.workload.verdict === severity && entry.findings.length > 0),
     ),
     infoWorkloads: workloads.filter((entry) => entry.workload.verdict === 'info').length,
@@ -533,7 +531,7 @@ function ruleGroups(findings: readonly FindingView[]): RuleGroupView[] {
     group.items.push({ message: finding.message, evidence });
   }
   return [...groups.values()].sort(
-    (a, b) => SEVERITIES.indexOf(b.severity) - SEVERITIES.indexOf(a.severity) || a.rule.localeCompare(b.rule),
+    (a, b) => severityRank(b.severity) - severityRank(a.severity) || a.rule.localeCompare(b.rule),
   );
 }
 

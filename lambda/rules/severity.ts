@@ -17,6 +17,8 @@ export type Severity = (typeof Severity)[keyof typeof Severity];
 
 /** Lowest first. */
 export const SEVERITIES: readonly Severity[] = ['info', 'low', 'medium', 'high', 'critical'];
+/** Highest first: the order people read counts and verdicts in. */
+export const SEVERITIES_DESCENDING: readonly Severity[] = [...SEVERITIES].reverse();
 
 export function isSeverity(value: unknown): value is Severity {
   return typeof value === 'string' && (SEVERITIES as readonly string[]).includes(value);
@@ -38,4 +40,12 @@ export function highest(severities: Iterable<Severity>): Severity | undefined {
 
 export function emptySeverityCounts(): Record<Severity, number> {
   return { critical: 0, high: 0, medium: 0, low: 0, info: 0 };
+}
+
+/** `1 critical, 2 high`, or `none`: the counts above zero, highest first. */
+export function severityBreakdown(counts: Record<Severity, number>): string {
+  const parts = SEVERITIES_DESCENDING.filter((severity) => counts[severity] > 0).map(
+    (severity) => `${counts[severity]} ${severity}`,
+  );
+  return parts.length > 0 ? parts.join(', ') : 'none';
 }
