@@ -25,9 +25,10 @@ export function formatTerminalSummary(report: Report, options: { colour: boolean
     options.colour ? `${COLOURS[severity]}${text}${RESET}` : text;
   const lines: string[] = [];
   for (const cluster of report.clusters) {
-    const docker = cluster.nodes.filter((node) => node.dockerEngine).length;
     const nodes =
-      cluster.nodes.length > 0 ? `, ${cluster.nodes.length} nodes (${docker} on Docker Engine)` : '';
+      cluster.nodes.length > 0
+        ? `, ${cluster.nodes.length} nodes (${cluster.summary.nodesOnDocker} on Docker Engine)`
+        : '';
     const errors = cluster.errors.length > 0 ? `, ${cluster.errors.length} errors (listed above)` : '';
     lines.push(`Cluster ${printable(cluster.name)}: ${cluster.status}${errors}${nodes}`);
     const byId = new Map(cluster.findings.map((finding) => [finding.id, finding]));

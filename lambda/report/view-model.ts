@@ -405,13 +405,19 @@ function clusterView(cluster: ClusterReport, index: number, diff: ClusterDiff | 
   const workloads = cluster.workloads.map((workload, position) =>
     workloadView(workload, byId, `${anchor}-w${position + 1}`),
   );
+  const verdictGroups = SEVERITIES_DESCENDING.map((severity) => ({
+    severity,
+    heading: GROUP_HEADINGS[severity],
+    workloads: workloads.filter((entry) => entry.workload.verdict === severity && entry.findings.length > 0),
+    collapsed: severity === 'info',
+  })).filter((group) => group.workloads.length > 0);
   const view: ClusterView = {
     cluster,
     anchor,
     sourceLabel: sourceLabel(cluster),
     objectsLabel: objectsLabel(cluster.objects),
     severityCounts: severityViews(cluster.summary.bySeverity),
-    nodesOnDocker: cluster.nodes.filter((node) => node.dockerEngine).length,
+    nodesOnDocker: cluster.summary.nodesOnDocker,
     nodeRows: cluster.nodes.map((node) => ({
       node,
       category: runtimeCategory(node),
@@ -421,17 +427,8 @@ function clusterView(cluster: ClusterReport, index: number, diff: ClusterDiff | 
           ? 'yes, through cri-dockerd'
           : 'no',
     })),
-    verdictGroups: SEVERITIES_DESCENDING.map((severity) => ({
-      severity,
-      heading: GROUP_HEADINGS[severity],
-      workloads: workloads.filter(
-        (entry) => entry.workload.verdict === severity && entry.findings.length > 0,
-      ),
-      collapsed: severity === 'info',
-    })).filter((group) => group.workloads.length > 0),
-    affected: SEVERITIES_DESCENDING.filter((severity) => severity !== 'info').flatMap((severity) =>
-      workloads.filter((entry) => entry.workload.verdict === severity && entry.findings.length > 0),
-    ),
+    verdictGroups,
+    affected: verdictGroups.filter((group) => group.severity !== 'info').flatMap((group) => group.workloads),
     infoWorkloads: workloads.filter((entry) => entry.workload.verdict === 'info').length,
     exempted: cluster.findings
       .filter((finding) => finding.exemption)
