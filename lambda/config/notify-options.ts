@@ -38,29 +38,16 @@ export function parseNotifyFlags(values: {
   notify?: unknown;
   snsTopic?: unknown;
 }): NotifyOptions {
-  const options: NotifyOptions = { when: 'changes' };
-  if (values.notify !== undefined) {
-    if (!isOneOf(values.notify, NOTIFY_WHEN))
-      throw new UsageError(`--notify must be one of ${NOTIFY_WHEN.join(', ')}`);
-    options.when = values.notify;
-  }
-  if (values.webhookFormat !== undefined) {
-    if (!isOneOf(values.webhookFormat, WEBHOOK_FORMATS)) {
-      throw new UsageError(`--webhook-format must be one of ${WEBHOOK_FORMATS.join(', ')}`);
-    }
-    options.webhookFormat = values.webhookFormat;
-  }
+  const options = checkedNotifyOptions(
+    { when: values.notify, webhookFormat: values.webhookFormat, snsTopicArn: values.snsTopic },
+    { when: '--notify', webhookFormat: '--webhook-format', snsTopicArn: '--sns-topic' },
+    (message) => new UsageError(message),
+  );
   if (values.webhook !== undefined) {
     const problem = typeof values.webhook === 'string' ? webhookUrlProblem(values.webhook) : 'needs a value';
     // The URL is a credential: the message never repeats it.
     if (problem) throw new UsageError(`--webhook: ${problem}`, WEBHOOK_URL_HINT);
     options.webhookUrl = new Secret(values.webhook as string);
-  }
-  if (values.snsTopic !== undefined) {
-    if (typeof values.snsTopic !== 'string' || !isTopicArn(values.snsTopic)) {
-      throw new UsageError('--sns-topic must be an SNS topic ARN (arn:aws:sns:REGION:ACCOUNT:NAME)');
-    }
-    options.snsTopicArn = values.snsTopic;
   }
   return options;
 }
@@ -88,23 +75,34 @@ export function parseNotifyConfig(input: unknown, origin: string): NotifyOptions
       );
     }
   }
-  const options: NotifyOptions = { when: 'changes' };
-  if (input.notify !== undefined) {
-    if (!isOneOf(input.notify, NOTIFY_WHEN))
-      throw new ConfigError(origin, `notify must be one of ${NOTIFY_WHEN.join(', ')}`);
-    options.when = input.notify;
+  return checkedNotifyOptions(
+    { when: input.notify, webhookFormat: input.webhookFormat, snsTopicArn: input.snsTopicArn },
+    { when: 'notify', webhookFormat: 'webhookFormat', snsTopicArn: 'snsTopicArn' },
+    (message) => new ConfigError(origin, message),
+  );
+}
+
+/** The checks flags and config share; `names` is how the user spelt each field, `fail` makes the error. */
+function checkedNotifyOptions(
+  fields: { when: unknown; webhookFormat: unknown; snsTopicArn: unknown },
+  names: { when: string; webhookFormat: string; snsTopicArn: string },
+  fail: (message: string) => Error,
+): NotifyOptions {
+  const options: NotifyOptions = { ...DEFAULT_NOTIFY_OPTIONS };
+  if (fields.when !== undefined) {
+    if (!isOneOf(fields.when, NOTIFY_WHEN))
+      throw fail(`${names.when} must be one of ${NOTIFY_WHEN.join(', ')}`);
+    options.when = fields.when;
   }
-  if (input.webhookFormat !== undefined) {
-    if (!isOneOf(input.webhookFormat, WEBHOOK_FORMATS)) {
-      throw new ConfigError(origin, `webhookFormat must be one of ${WEBHOOK_FORMATS.join(', ')}`);
-    }
-    options.webhookFormat = input.webhookFormat;
+  if (fields.webhookFormat !== undefined) {
+    if (!isOneOf(fields.webhookFormat, WEBHOOK_FORMATS))
+      throw fail(`${names.webhookFormat} must be one of ${WEBHOOK_FORMATS.join(', ')}`);
+    options.webhookFormat = fields.webhookFormat;
   }
-  if (input.snsTopicArn !== undefined) {
-    if (typeof input.snsTopicArn !== 'string' || !isTopicArn(input.snsTopicArn)) {
-      throw new ConfigError(origin, 'snsTopicArn must be an SNS topic ARN (arn:aws:sns:REGION:ACCOUNT:NAME)');
-    }
-    options.snsTopicArn = input.snsTopicArn;
+  if (fields.snsTopicArn !== undefined) {
+    if (typeof fields.snsTopicArn !== 'string' || !isTopicArn(fields.snsTopicArn))
+      throw fail(`${names.snsTopicArn} must be an SNS topic ARN (arn:aws:sns:REGION:ACCOUNT:NAME)`);
+    options.snsTopicArn = fields.snsTopicArn;
   }
   return options;
 }
