@@ -2,9 +2,12 @@ import { DEFAULT_CLUSTER_CONCURRENCY } from '../lambda/audit/run-fleet.ts';
 import { DEFAULT_CLUSTER_TIMEOUT_SECONDS } from '../lambda/collect/kubernetes-source.ts';
 import { ConfigError } from '../lambda/config/errors.ts';
 import {
-  type AuditServiceConfig,
+  boolean,
   type ClusterEntry,
+  integer,
   parseAuditServiceConfig,
+  SECRET_ARN,
+  SERVICE_KEYS,
 } from '../lambda/config/lambda-config.ts';
 import { isRecord } from '../lambda/kube/objects.ts';
 import { MAX_LINK_SECONDS, MIN_LINK_SECONDS } from '../lambda/store/report-store.ts';
@@ -123,7 +126,6 @@ export interface DeploymentSettings {
   tracing: boolean;
 }
 
-const SECRET_ARN = /^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:.+$/;
 const KMS_KEY_ARN = /^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key\/[A-Za-z0-9-]+$/;
 const TOPIC_ARN = /^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[\w-]{1,256}$/;
 const SCHEDULE = /^(cron|rate)\(.+\)$/;
@@ -218,18 +220,13 @@ class SettingReader {
     return this.#value(key) ?? DEFAULTS[key];
   }
 
+  // The handler's own checks and messages; an explicit null in the context means the default.
   integer(key: keyof typeof DEFAULTS, min: number, max: number): number {
-    const value = this.#get(key);
-    if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
-      throw new ConfigError(ORIGIN, `${key} must be an integer from ${min} to ${max}`);
-    }
-    return value;
+    return integer(this.#value(key) ?? undefined, key, ORIGIN, DEFAULTS[key] as number, min, max);
   }
 
   boolean(key: keyof typeof DEFAULTS): boolean {
-    const value = this.#get(key);
-    if (typeof value !== 'boolean') throw new ConfigError(ORIGIN, `${key} must be true or false`);
-    return value;
+    return boolean(this.#value(key) ?? undefined, key, ORIGIN, DEFAULTS[key] as boolean);
   }
 
   text(key: keyof typeof DEFAULTS, pattern: RegExp, hint: string): string {
@@ -281,19 +278,6 @@ class SettingReader {
     );
   }
 }
-
-/**
- * The context keys that make up the service configuration: every setting of the handler's
- * AuditServiceConfig, and a compile error here when it gains one.
- */
-const SERVICE_KEYS: Record<keyof AuditServiceConfig, true> = {
-  clusters: true,
-  clusterConcurrency: true,
-  clusterTimeoutSeconds: true,
-  readKubeletConfig: true,
-  notify: true,
-  policy: true,
-};
 
 /**
  * The handler's own parser checks the service settings, so synth refuses what the handler

@@ -31,16 +31,18 @@ export interface AuditServiceConfig {
 const CLUSTER_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/;
 const REGION = /^[a-z]{2}(-[a-z]+)+-\d$/;
 const ROLE_ARN = /^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@/-]+$/;
-const SECRET_ARN = /^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:.+$/;
+export const SECRET_ARN = /^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:.+$/;
 const PARAMETER_NAME = /^[\w./-]+$/;
-const TOP_LEVEL = [
-  'clusters',
-  'clusterConcurrency',
-  'clusterTimeoutSeconds',
-  'readKubeletConfig',
-  'notify',
-  'policy',
-];
+/** Every setting of the document; a compile error here when AuditServiceConfig gains one. */
+export const SERVICE_KEYS: Record<keyof AuditServiceConfig, true> = {
+  clusters: true,
+  clusterConcurrency: true,
+  clusterTimeoutSeconds: true,
+  readKubeletConfig: true,
+  notify: true,
+  policy: true,
+};
+const TOP_LEVEL = Object.keys(SERVICE_KEYS);
 
 export function parseAuditServiceConfig(input: unknown, origin: string): AuditServiceConfig {
   const document = typeof input === 'string' ? parseJson(input, origin) : input;
@@ -164,7 +166,7 @@ function parseJson(text: string, origin: string): unknown {
   }
 }
 
-function integer(
+export function integer(
   value: unknown,
   key: string,
   origin: string,
@@ -179,7 +181,7 @@ function integer(
   return value;
 }
 
-function boolean(value: unknown, key: string, origin: string, fallback: boolean): boolean {
+export function boolean(value: unknown, key: string, origin: string, fallback: boolean): boolean {
   if (value === undefined) return fallback;
   if (typeof value !== 'boolean') throw new ConfigError(origin, `${key} must be true or false`);
   return value;
