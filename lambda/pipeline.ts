@@ -65,7 +65,9 @@ export interface ScanResult {
   stored?: StoredRun;
   /** Why the run could not be stored; the pointers did not move. The report in outDir is still there. */
   storeError?: AuditError;
-  /** A link to the stored HTML report (presigned for S3, a path for a folder): for notifications. */
+  /** The stored report people open (HTML, else Markdown, else JSON), as a key in the store. */
+  reportKey?: string;
+  /** A link to that report (presigned for S3, a path for a folder): for notifications. */
   reportLink?: string;
   /** What the notification stage did; absent when the run was not stored (nothing is announced then). */
   notification?: NotificationOutcome;
@@ -135,6 +137,7 @@ export async function publishRun(
   }
   const key = reportKeyOf(report.runId, artifacts);
   if (key !== undefined) {
+    result.reportKey = key;
     // A link that cannot be made (no credentials to sign with) costs the link, not the run.
     result.reportLink = await request.store
       .link(

@@ -43,7 +43,7 @@ export function summariseRun(result: ScanResult, durationMs: number): RunSummary
     },
     stored: result.stored !== undefined,
   };
-  if (result.stored) summary.reportKey = `runs/${report.runId}/report.html`;
+  if (result.reportKey !== undefined) summary.reportKey = result.reportKey;
   if (result.storeError) summary.storeError = result.storeError.message;
   if (result.notification) {
     const { sent, ok, reason } = result.notification;
