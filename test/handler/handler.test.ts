@@ -148,6 +148,9 @@ describe('the scheduled run', () => {
       expect(keys).toContain(`audits/runs/${summary.runId}/${name}`);
     }
     expect(keys).toContain('audits/latest.json');
+    // The summary names the report people open, inside the store's prefix.
+    expect(summary.reportKey).toBe(`runs/${summary.runId}/report.html`);
+    expect(keys).toContain(`audits/${summary.reportKey}`);
     const report: unknown = JSON.parse(await objectText(`audits/runs/${summary.runId}/report.json`));
     assertValidReport(report);
     expect((report as Report).identity).toBe(`AWS Lambda ${FUNCTION_ARN}`);
