@@ -1,10 +1,10 @@
 import { PublishCommand, type PublishCommandInput, SNSClient } from '@aws-sdk/client-sns';
 import { emailMessage } from './email.ts';
-import { NotifyError, NotifyFailure } from './errors.ts';
+import { NotifyFailure } from './errors.ts';
 import type { DeliveryIO } from './http-delivery.ts';
 import type { Notifier } from './notifier.ts';
 import { type DeliveryPolicy, type EmailTarget, topicRegion } from './settings.ts';
-import { failureOf, idempotencyKey } from './webhook.ts';
+import { idempotencyKey } from './webhook.ts';
 
 /** What the e-mail notifier needs of an SNS client: the real one, pointed anywhere (tests: loopback). */
 export type SnsPublisher = Pick<SNSClient, 'send'>;
@@ -76,18 +76,12 @@ export function snsEmailNotifier(
         };
       } catch (error) {
         const metadata = sdkMetadata(error);
-        const failure = failureOf(
-          new NotifyError(
-            NotifyFailure.snsFailed,
-            target.topicArn,
-            `SNS Publish failed: ${describeSdkError(error)}`,
-            {
-              hint: 'Check that the topic exists in its region and that the identity may sns:Publish to it.',
-              cause: error,
-            },
-          ),
-          [],
-        );
+        // Nothing secret to redact: the topic ARN is configuration, not a credential.
+        const failure = {
+          code: NotifyFailure.snsFailed,
+          message: `SNS Publish failed: ${describeSdkError(error)}`,
+          hint: 'Check that the topic exists in its region and that the identity may sns:Publish to it.',
+        };
         io.log({
           level: 'warn',
           target: target.topicArn,
