@@ -122,6 +122,86 @@ describe("DS004 points a client at the node's Docker Engine (high)", () => {
   });
 });
 
+describe('DS004 reads endpoint values as the Docker clients do', () => {
+  const socketAt = (env: Record<string, string | { fieldPath: string }>, hostNetwork = false) =>
+    daemonSet(
+      'agent',
+      podSpec({
+        hostPaths: { sock: '/var/run/docker.sock', pipe: '\\\\.\\pipe\\docker_engine' },
+        hostNetwork,
+        containers: [
+          {
+            name: 'agent',
+            env,
+            mounts: [
+              { volume: 'sock', at: '/var/run/docker.sock' },
+              { volume: 'pipe', at: '\\\\.\\pipe\\docker_engine' },
+            ],
+          },
+        ],
+      }),
+    );
+  const nodeIp = { HOST_IP: { fieldPath: 'status.hostIP' } };
+
+  test.each([
+    ['unix:///var/run/docker.sock', '/var/run/docker.sock'],
+    ['unix://var/run/docker.sock', '/var/run/docker.sock'],
+    ['unix:///var/run/docker.sock/', '/var/run/docker.sock'],
+    ['unix://', '/var/run/docker.sock'],
+    ['/var/run/docker.sock', '/var/run/docker.sock'],
+    ['npipe:////./pipe/docker_engine', '\\\\.\\pipe\\docker_engine'],
+    ['npipe://', '\\\\.\\pipe\\docker_engine'],
+  ])('DOCKER_HOST=%s is the mounted socket %s', (value, hostPath) => {
+    const findings = findingsOf(audit([socketAt({ DOCKER_HOST: value })]), 'DS004');
+    expect(findings.map((finding) => finding.evidence.hostPath)).toEqual([hostPath]);
+  });
+
+  test.each([
+    'tcp://$(HOST_IP):2375',
+    'tcp://$(HOST_IP):2376/',
+    'tcp://$(HOST_IP)',
+    'tcp://$(HOST_IP):2375?timeout=5s',
+    '$(HOST_IP):2375',
+    'ssh://core@$(HOST_IP)',
+  ])("DOCKER_HOST=%s is the node's Docker Engine", (value) => {
+    const findings = findingsOf(audit([socketAt({ ...nodeIp, DOCKER_HOST: value })]), 'DS004');
+    expect(findings).toHaveLength(1);
+    expect(findings[0]?.severity).toBe('high');
+  });
+
+  test.each(['tcp://:2375', 'tcp://', 'tcp://localhost:2376/', 'tcp://[::1]:2375'])(
+    "with hostNetwork, DOCKER_HOST=%s is the node's Docker Engine; without it, a daemon in the pod",
+    (value) => {
+      expect(rulesFound(audit([socketAt({ DOCKER_HOST: value }, true)]))).toContain('DS004');
+      expect(findingsOf(audit([socketAt({ DOCKER_HOST: value })]), 'DS004')).toEqual([]);
+    },
+  );
+
+  test("a Docker port on the node is Docker Engine whatever the variable's name", () => {
+    const report = audit([socketAt({ ...nodeIp, ENGINE_URL: 'tcp://$(HOST_IP):2376' })]);
+    expect(findingsOf(report, 'DS004').map((finding) => finding.evidence.env)).toEqual([
+      'ENGINE_URL=tcp://$(HOST_IP):2376',
+    ]);
+  });
+
+  test('credentials in an endpoint are masked in the evidence', () => {
+    const [finding] = findingsOf(
+      audit([socketAt({ ...nodeIp, DOCKER_HOST: 'tcp://admin:s3cret@$(HOST_IP):2375' })]),
+      'DS004',
+    );
+    expect(JSON.stringify(finding?.evidence)).not.toContain('s3cret');
+  });
+
+  test.each([
+    ['a unix URL with a query, which no client strips', { DOCKER_HOST: 'unix:///var/run/docker.sock?x=1' }],
+    ["another runtime's socket", { DOCKER_HOST: 'unix:///run/containerd/containerd.sock' }],
+    ['a remote host on a Docker port without a Docker name', { ENGINE_URL: 'tcp://build-box:2375' }],
+    ['the daemon-only fd:// scheme', { DOCKER_HOST: 'fd://' }],
+  ])('not for %s', (_, env) => {
+    expect(findingsOf(audit([socketAt(env)]), 'DS004')).toEqual([]);
+  });
+});
+
 describe("DS008 uses a Docker daemon of its own, not the node's (low)", () => {
   test('docker-in-docker sidecar on localhost', () => {
     const spec = podSpec({

@@ -2,12 +2,11 @@ import { describe, expect, test } from 'vitest';
 import {
   dockerSocketPathsIn,
   excerpt,
+  networkEndpointsIn,
   otherRuntimeSocketPathsIn,
-  tcpEndpointsIn,
 } from '../../lambda/rules/lib/socket-refs.ts';
 
-const paths = (text: string) =>
-  dockerSocketPathsIn(text).map((ref) => (ref.transport === 'unix' ? ref.path : ref.host));
+const paths = (text: string) => dockerSocketPathsIn(text).map((ref) => ref.path);
 
 describe('Docker sockets named in text', () => {
   test.each([
@@ -20,6 +19,10 @@ describe('Docker sockets named in text', () => {
     ['npipe:////./pipe/docker_engine', ['\\\\.\\pipe\\docker_engine']],
     ['\\\\.\\pipe\\docker_engine', ['\\\\.\\pipe\\docker_engine']],
     ['export DOCKER_HOST=unix:///run/user/1000/docker.sock && docker ps', ['/run/user/1000/docker.sock']],
+    ['unix://var/run/docker.sock', ['/var/run/docker.sock']],
+    ['unix:///var/run/docker.sock/', ['/var/run/docker.sock']],
+    ['UNIX:///var/run/docker.sock', ['/var/run/docker.sock']],
+    ['npipe:\\\\.\\pipe\\docker_engine', ['\\\\.\\pipe\\docker_engine']],
   ])('%s', (text, expected) => {
     expect(paths(text)).toEqual(expected);
   });
@@ -28,6 +31,9 @@ describe('Docker sockets named in text', () => {
     'unix:///run/containerd/containerd.sock',
     'unix:///csi/csi.sock',
     'unix://csi/csi.sock',
+    'unix:///var/run/docker.sock.bak',
+    'unix:///var/run/docker.sock?mode=ro',
+    'npipe:////./pipe/containerd-containerd',
     '--client-socket=unix:///run/falco/falco.sock',
     'Parser docker',
     'docker.io/library/nginx:1.25',
@@ -44,9 +50,17 @@ describe('Docker sockets named in text', () => {
   });
 
   test('tcp endpoints with host and port, including $(VAR) hosts', () => {
-    expect(tcpEndpointsIn('tcp://localhost:2376')).toMatchObject([{ host: 'localhost', port: 2376 }]);
-    expect(tcpEndpointsIn('tcp://$(HOST_IP):2375')).toMatchObject([{ host: '$(HOST_IP)', port: 2375 }]);
-    expect(tcpEndpointsIn('tcp://[::1]:2375')).toMatchObject([{ host: '::1', port: 2375 }]);
+    expect(networkEndpointsIn('tcp://localhost:2376')).toMatchObject([{ host: 'localhost', port: 2376 }]);
+    expect(networkEndpointsIn('tcp://$(HOST_IP):2375')).toMatchObject([{ host: '$(HOST_IP)', port: 2375 }]);
+    expect(networkEndpointsIn('tcp://[::1]:2375')).toMatchObject([{ host: '::1', port: 2375 }]);
+    expect(networkEndpointsIn('-H ssh://me@build-host')).toMatchObject([
+      { transport: 'ssh', host: 'build-host', port: 22 },
+    ]);
+  });
+
+  test('a unix URL in parentheses or a sentence ends where the URL does', () => {
+    expect(paths('(see unix:///var/run/docker.sock)')).toEqual(['/var/run/docker.sock']);
+    expect(paths('socket: unix:///var/run/docker.sock, timeout: 5s')).toEqual(['/var/run/docker.sock']);
   });
 
   test('evidence excerpts keep the line that matters and mask credentials', () => {

@@ -29,7 +29,6 @@ const socketMentions = perObject((configMap: Parameters<ObjectRule['detect']>[0]
     const text = activeText(value);
     const besideOtherRuntimes = otherRuntimeSocketPathsIn(text).length > 0;
     for (const ref of dockerSocketPathsIn(text)) {
-      if (ref.transport !== 'unix') continue;
       mentions.push({ key, path: ref.path, line: excerpt(text, ref.raw), besideOtherRuntimes });
     }
   }

@@ -1,12 +1,16 @@
 import type { Evidence } from '../rule.ts';
+import { DOCKER_PORTS } from './docker-host.ts';
 import { isDockerSocket } from './host-paths.ts';
 import { perObject } from './memoise.ts';
 import {
+  dockerHostValue,
   dockerSocketPathsIn,
   excerpt,
   isLoopbackHost,
+  isNetworkRef,
+  type LocalSocketRef,
+  networkEndpointsIn,
   type SocketRef,
-  tcpEndpointsIn,
 } from './socket-refs.ts';
 import {
   type ContainerView,
@@ -36,16 +40,25 @@ export interface DockerEndpointUse {
 
 /** Env variables whose TCP endpoints are Docker's even without "docker" in the URL. */
 const DOCKER_ENV_NAME = /DOCKER/i;
+/** Variables the Docker clients read as a whole endpoint, with or without a scheme. */
+const DOCKER_HOST_VARIABLES = new Set(['DOCKER_HOST']);
 /** The pod's own view of its node's address; `$(VAR)` set from it means "the node". */
 const NODE_FIELD_PATHS = new Set(['status.hostIP', 'status.hostIPs', 'spec.nodeName']);
 const HOST_FLAGS = new Set(['-H', '--host']);
+const HOST_FLAG_WITH_VALUE = /^(?:-H|--host)=/;
 
 /**
  * Text that cannot name a Docker endpoint is skipped before any regular expression runs:
  * most env values and arguments are ordinary, and a cluster has a lot of them.
  */
 function mayNameEndpoint(text: string): boolean {
-  return text.includes('sock') || text.includes('pipe') || text.includes('tcp://') || text.includes('unix:');
+  return (
+    text.includes('sock') ||
+    text.includes('pipe') ||
+    text.includes('tcp://') ||
+    text.includes('ssh://') ||
+    text.includes('unix:')
+  );
 }
 
 /** Computed once per pod spec, however many rules ask. */
@@ -56,10 +69,13 @@ function findDockerEndpoints(view: WorkloadView): DockerEndpointUse[] {
   for (const container of view.containers) {
     for (const variable of container.env) {
       const value = variable.value;
-      if (value === undefined || !mayNameEndpoint(value)) continue;
-      const tcpIsDocker = DOCKER_ENV_NAME.test(variable.name);
+      if (value === undefined) continue;
+      const wholeValue = DOCKER_HOST_VARIABLES.has(variable.name);
+      if (!wholeValue && !mayNameEndpoint(value)) continue;
+      const networkIsDocker = DOCKER_ENV_NAME.test(variable.name);
+      const refs = wholeValue ? dockerHostValue(value) : undefined;
       uses.push(
-        ...endpointsIn(view, container, value, tcpIsDocker, () => ({
+        ...endpointsIn(view, container, value, networkIsDocker, refs, () => ({
           env: `${variable.name}=${excerpt(value, '')}`,
         })),
       );
@@ -68,25 +84,37 @@ function findDockerEndpoints(view: WorkloadView): DockerEndpointUse[] {
     container.argv.forEach((token, index) => {
       if (!mayNameEndpoint(token)) return;
       const previous = container.argv[index - 1] ?? '';
-      const tcpIsDocker = /docker/i.test(token) || (mentionsDocker && HOST_FLAGS.has(previous));
+      const hostFlag = HOST_FLAGS.has(previous) || HOST_FLAG_WITH_VALUE.test(token);
+      const networkIsDocker = /docker/i.test(token) || (mentionsDocker && hostFlag);
       uses.push(
-        ...endpointsIn(view, container, token, tcpIsDocker, (ref) => ({ arg: excerpt(token, ref.raw) })),
+        ...endpointsIn(view, container, token, networkIsDocker, undefined, (ref) => ({
+          arg: excerpt(token, ref.raw),
+        })),
       );
     });
   }
   return uses;
 }
 
+/**
+ * The endpoints a value names and where each leads. `wholeValue` is the value read as one
+ * Docker host (DOCKER_HOST); otherwise the text is searched. A network endpoint counts when the
+ * context says it is Docker's, or when it is a Docker port on the node itself: nothing else
+ * listens on 2375/2376 there.
+ */
 function endpointsIn(
   view: WorkloadView,
   container: ContainerView,
   text: string,
-  tcpIsDocker: boolean,
+  networkIsDocker: boolean,
+  wholeValue: SocketRef[] | undefined,
   originOf: (ref: SocketRef) => DockerEndpointUse['origin'],
 ): DockerEndpointUse[] {
   const uses: DockerEndpointUse[] = [];
-  for (const ref of dockerSocketPathsIn(text)) {
-    if (ref.transport !== 'unix') continue;
+  const sockets = wholeValue
+    ? wholeValue.filter((ref): ref is LocalSocketRef => !isNetworkRef(ref) && isDockerSocket(ref.path))
+    : dockerSocketPathsIn(text);
+  for (const ref of sockets) {
     const origin = originOf(ref);
     const resolved = resolveContainerPath(container, ref.path);
     if (resolved.kind === 'host' && isDockerSocket(resolved.hostPath)) {
@@ -104,16 +132,16 @@ function endpointsIn(
       uses.push({ container, ref, target: 'unmounted', origin });
     }
   }
-  if (tcpIsDocker) {
-    for (const ref of tcpEndpointsIn(text)) {
-      if (ref.transport !== 'tcp') continue;
-      uses.push({ container, ref, target: tcpTarget(view, container, ref.host), origin: originOf(ref) });
-    }
+  const network = wholeValue ? wholeValue.filter(isNetworkRef) : networkEndpointsIn(text);
+  for (const ref of network) {
+    const target = networkTarget(view, container, ref.host);
+    if (networkIsDocker || (target === 'node' && DOCKER_PORTS.has(ref.port)))
+      uses.push({ container, ref, target, origin: originOf(ref) });
   }
   return uses;
 }
 
-function tcpTarget(view: WorkloadView, container: ContainerView, host: string): EndpointTarget {
+function networkTarget(view: WorkloadView, container: ContainerView, host: string): EndpointTarget {
   // With hostNetwork the pod's loopback is the node's: localhost:2375 is the node's Docker Engine.
   if (isLoopbackHost(host)) return view.hostNetwork ? 'node' : 'pod';
   const reference = /^\$\(([^)]+)\)$/.exec(host)?.[1];
@@ -128,7 +156,9 @@ export function endpointEvidence(use: DockerEndpointUse): Evidence {
   const evidence: Evidence = 'env' in use.origin ? { env: use.origin.env } : { arg: use.origin.arg };
   if (use.hostPath !== undefined) evidence.hostPath = use.hostPath;
   if (use.mount) evidence.mountPath = use.mount.mountPath;
-  if (use.ref.transport === 'tcp' || use.hostPath === undefined) evidence.endpoint = use.ref.raw;
+  // Through excerpt, so that credentials in the URL (tcp://user:password@host) are masked.
+  if (use.ref.transport !== 'unix' || use.hostPath === undefined)
+    evidence.endpoint = excerpt(use.ref.raw, '');
   if (use.container.image) evidence.image = use.container.image;
   return evidence;
 }

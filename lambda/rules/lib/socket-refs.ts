@@ -1,62 +1,80 @@
+import { type DockerHost, parseDockerHost } from './docker-host.ts';
 import { isDockerSocket, isOtherRuntimeSocket, normalisePath } from './host-paths.ts';
 
 /**
  * Docker endpoints named in text: an env value, a command-line argument, a config file.
- * `unix://` and `npipe://` URLs, bare socket paths, Windows pipes, and `tcp://` URLs when the
- * text says they are for Docker.
+ * URLs (`unix://`, `npipe://`, `tcp://`, `ssh://`) are read by the Docker client's rules
+ * (docker-host.ts); bare socket paths and Windows pipes are found as paths.
  */
-export type SocketRef =
-  | { transport: 'unix'; path: string; raw: string }
-  | { transport: 'tcp'; host: string; port?: number; raw: string };
+export type SocketRef = LocalSocketRef | NetworkRef;
+export type LocalSocketRef = { transport: 'unix'; path: string; raw: string };
+export type NetworkRef = { transport: 'tcp' | 'ssh'; host: string; port: number; raw: string };
 
-/** Absolute paths only: `unix://csi/csi.sock` is relative to a client's directory, not a node path. */
-const UNIX_URL = /unix:\/\/(\/[^\s'"`,;)\]}]+)/g;
-const NPIPE_URL = /npipe:(?:\/\/|\\\\)[^\s'"`,;)\]}]*/gi;
+export function isNetworkRef(ref: SocketRef): ref is NetworkRef {
+  return ref.transport !== 'unix';
+}
+
+/** URL-shaped candidates; `$(VAR)` references and IPv6 literals stay whole (`tcp://$(HOST_IP):2375`). */
+const ENDPOINT_URL =
+  /\b(?:unix|tcp|ssh):\/\/(?:\$\([^)\s]*\)|\[[\w:.%]*\]|[^\s'"`,;)\]}])*|\bnpipe:(?:\/\/|\\\\)[^\s'"`,;)\]}]*/gi;
 const WINDOWS_PIPE = /(?:\\\\|\/\/)\.(?:\\|\/)pipe(?:\\|\/)[\w.-]+/gi;
 const BARE_SOCKET_PATH = /(?<![\w/.:-])\/[\w.@/-]*?[\w@-]+\.sock\b/g;
-/** Host is an IPv6 literal, a `$(VAR)` reference (resolved by the caller) or a name. */
-const TCP_URL = /tcp:\/\/(\[[^\]]+\]|\$\([^)]+\)|[^\s'"`,;/:)\]}]+)(?::(\d+))?/gi;
 
 /** Docker socket paths named anywhere in the text (unix URLs, bare paths, Windows pipes). */
-export function dockerSocketPathsIn(text: string): SocketRef[] {
-  return socketPathsIn(text).filter((ref) => ref.transport === 'unix' && isDockerSocket(ref.path));
+export function dockerSocketPathsIn(text: string): LocalSocketRef[] {
+  return localSocketsIn(endpointsIn(text)).filter((ref) => isDockerSocket(ref.path));
 }
 
 /** Sockets of containerd, CRI-O or podman named in the text. */
 export function otherRuntimeSocketPathsIn(text: string): string[] {
-  return socketPathsIn(text)
-    .filter((ref): ref is Extract<SocketRef, { transport: 'unix' }> => ref.transport === 'unix')
+  return localSocketsIn(endpointsIn(text))
     .map((ref) => ref.path)
     .filter(isOtherRuntimeSocket);
 }
 
-function socketPathsIn(text: string): SocketRef[] {
+/** `tcp://` and `ssh://` endpoints in the text; the caller decides whether the context is Docker. */
+export function networkEndpointsIn(text: string): NetworkRef[] {
+  return endpointsIn(text).filter(isNetworkRef);
+}
+
+/**
+ * The endpoint a whole value names, read as the docker CLI reads DOCKER_HOST: no scheme means
+ * TCP (or a socket, for a path). Empty when the value is not a Docker endpoint.
+ */
+export function dockerHostValue(value: string): SocketRef[] {
+  const host = parseDockerHost(value, { wholeValue: true });
+  return host ? [toRef(host, value.trim())] : [];
+}
+
+function endpointsIn(text: string): SocketRef[] {
   const refs: SocketRef[] = [];
-  const seen = new Set<string>();
-  const add = (raw: string, path: string) => {
-    const normalised = normalisePath(path);
-    if (seen.has(normalised)) return;
-    seen.add(normalised);
-    refs.push({ transport: 'unix', path: normalised, raw });
-  };
-  for (const match of text.matchAll(UNIX_URL)) add(match[0], match[1] ?? '');
-  // npipe:////./pipe/x and npipe:\\.\pipe\x both name the pipe \\.\pipe\x.
-  for (const match of text.matchAll(NPIPE_URL)) add(match[0], match[0].replace(/^npipe:[\\/]+/i, '//'));
-  for (const match of text.matchAll(WINDOWS_PIPE)) add(match[0], match[0]);
-  for (const match of text.matchAll(BARE_SOCKET_PATH)) add(match[0], match[0]);
+  for (const match of text.matchAll(ENDPOINT_URL)) {
+    const host = parseDockerHost(match[0]);
+    if (host) refs.push(toRef(host, match[0]));
+  }
+  for (const pattern of [WINDOWS_PIPE, BARE_SOCKET_PATH]) {
+    for (const match of text.matchAll(pattern))
+      refs.push({ transport: 'unix', path: normalisePath(match[0]), raw: match[0] });
+  }
   return refs;
 }
 
-/** `tcp://` endpoints in the text; the caller decides whether the context is Docker. */
-export function tcpEndpointsIn(text: string): SocketRef[] {
-  const refs: SocketRef[] = [];
-  for (const match of text.matchAll(TCP_URL)) {
-    const host = (match[1] ?? '').replace(/^\[(.*)\]$/, '$1');
-    const ref: SocketRef = { transport: 'tcp', host, raw: match[0] };
-    if (match[2]) ref.port = Number(match[2]);
-    refs.push(ref);
+function toRef(host: DockerHost, raw: string): SocketRef {
+  return host.transport === 'unix' || host.transport === 'npipe'
+    ? { transport: 'unix', path: host.path, raw }
+    : { transport: host.transport, host: host.host, port: host.port, raw };
+}
+
+/** Local sockets, each path once, in the order the text names them. */
+function localSocketsIn(refs: SocketRef[]): LocalSocketRef[] {
+  const seen = new Set<string>();
+  const sockets: LocalSocketRef[] = [];
+  for (const ref of refs) {
+    if (ref.transport !== 'unix' || seen.has(ref.path)) continue;
+    seen.add(ref.path);
+    sockets.push(ref);
   }
-  return refs;
+  return sockets;
 }
 
 const LOOPBACK_HOSTS = /^(?:localhost|127(?:\.\d{1,3}){3}|::1|0\.0\.0\.0)$/i;

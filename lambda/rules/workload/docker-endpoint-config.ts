@@ -22,7 +22,7 @@ export const dockerEndpointConfig: WorkloadRule = {
         message:
           use.hostPath !== undefined
             ? `The ${describeContainer(use.container)} names the Docker socket in its ${describeOrigin(use)}, which is the node's ${use.hostPath} through the mount at ${use.mount?.mountPath}.`
-            : `The ${describeContainer(use.container)} reaches the node's Docker Engine over TCP through its ${describeOrigin(use)}.`,
+            : `The ${describeContainer(use.container)} reaches the node's Docker Engine over ${use.ref.transport === 'ssh' ? 'SSH' : 'TCP'} through its ${describeOrigin(use)}.`,
         evidence: endpointEvidence(use),
       }));
   },
