@@ -147,6 +147,7 @@ export class ClusterAudit {
           nodes: new Set<string>(),
           ...(item.detection.container !== undefined && { container: item.detection.container }),
           ...(evidence.hostPath !== undefined && { hostPath: evidence.hostPath }),
+          ...(evidence.hostPathType !== undefined && { hostPathType: evidence.hostPathType }),
           ...(evidence.endpoint !== undefined && { endpoint: evidence.endpoint }),
         };
         for (const nodeName of item.nodes) user.nodes.add(nodeName);

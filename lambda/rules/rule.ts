@@ -13,6 +13,8 @@ export interface Evidence {
   volumeHostPath?: string;
   subPath?: string;
   mountPath?: string;
+  /** The hostPath volume's `type`: with `Socket` the pod cannot start where the socket is missing. */
+  hostPathType?: string;
   readOnly?: boolean;
   /** `NAME=value` of the environment variable that names the endpoint. */
   env?: string;
@@ -86,6 +88,7 @@ export interface SocketUser {
   resource: ResourceRef;
   container?: string;
   hostPath?: string;
+  hostPathType?: string;
   endpoint?: string;
   nodes: readonly string[];
 }

@@ -16,7 +16,8 @@ export interface ContainerSpec {
 }
 
 export function podSpec(options: {
-  hostPaths?: Record<string, string>;
+  /** Volume name → node path, or path and hostPath type. */
+  hostPaths?: Record<string, string | { path: string; type: string }>;
   emptyDirs?: string[];
   containers?: ContainerSpec[];
   initContainers?: ContainerSpec[];
@@ -25,7 +26,10 @@ export function podSpec(options: {
   hostNetwork?: boolean;
 }): Json {
   const volumes = [
-    ...Object.entries(options.hostPaths ?? {}).map(([name, path]) => ({ name, hostPath: { path } })),
+    ...Object.entries(options.hostPaths ?? {}).map(([name, path]) => ({
+      name,
+      hostPath: typeof path === 'string' ? { path } : path,
+    })),
     ...(options.emptyDirs ?? []).map((name) => ({ name, emptyDir: {} })),
   ];
   const spec: Json = { containers: (options.containers ?? [{}]).map(container), volumes };

@@ -3,6 +3,7 @@ import {
   audit,
   daemonSet,
   findingsOf,
+  node,
   podSpec,
   rulesFound,
   verdictOf,
@@ -271,5 +272,90 @@ describe('Argo Workflows templates define pods too', () => {
       },
     };
     expect(rulesFound(audit([object]))).toEqual(['DS008']);
+  });
+});
+
+describe('a Docker socket volume of type Socket: the pod cannot even start without Docker', () => {
+  const socketOf = (type: string | undefined, extra: string[] = []) =>
+    daemonSet(
+      'agent',
+      podSpec({
+        hostPaths: {
+          docker: type === undefined ? '/var/run/docker.sock' : { path: '/var/run/docker.sock', type },
+          ...Object.fromEntries(extra.map((path, index) => [`other${index}`, path])),
+        },
+        containers: [
+          {
+            name: 'agent',
+            mounts: [
+              { volume: 'docker', at: '/var/run/docker.sock' },
+              ...extra.map((_, index) => ({ volume: `other${index}`, at: `/host/other${index}` })),
+            ],
+          },
+        ],
+      }),
+    );
+
+  test('the evidence carries the type and the message says the pod cannot start', () => {
+    const [finding] = findingsOf(audit([socketOf('Socket')]), 'DS001');
+    expect(finding?.evidence).toMatchObject({ hostPath: '/var/run/docker.sock', hostPathType: 'Socket' });
+    expect(finding?.message).toMatch(
+      /type is Socket, so on a node without Docker Engine the pod cannot start/,
+    );
+  });
+
+  test.each([
+    [undefined, /an empty directory is created there instead/],
+    ['', /an empty directory is created there instead/],
+    ['DirectoryOrCreate', /an empty directory is created there instead/],
+    ['FileOrCreate', /an empty file is created there instead/],
+  ])('type %j: the pod starts with an empty path instead, and the message says so', (type, message) => {
+    const [finding] = findingsOf(audit([socketOf(type)]), 'DS001');
+    expect(finding?.message).toMatch(message);
+    expect(finding?.message).not.toMatch(/cannot start/);
+  });
+
+  test('beside other runtime sockets, type Socket is still a Docker dependency (high), not a multi-runtime agent', () => {
+    const report = audit([socketOf('Socket', ['/run/containerd/containerd.sock'])]);
+    expect(rulesFound(report)).toEqual(['DS001']);
+    expect(verdictOf(report, 'DaemonSet/default/agent')).toBe('high');
+    // Without the type, the same agent keeps working without Docker (DS005, low).
+    expect(rulesFound(audit([socketOf(undefined, ['/run/containerd/containerd.sock'])]))).toEqual(['DS005']);
+  });
+
+  test('on a node without Docker Engine the broken-now finding says the pods cannot start', () => {
+    const running = {
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: { name: 'agent-x1', namespace: 'default' },
+      spec: { ...(socketOf('Socket').spec as { template: { spec: object } }).template.spec, nodeName: 'n1' },
+    };
+    const report = audit([running, node('n1', 'containerd://1.7.2', 'v1.29.0')]);
+    const [broken] = findingsOf(report, 'DS050');
+    expect(broken?.severity).toBe('critical');
+    expect(broken?.message).toMatch(
+      /cannot start \(hostPath type Socket\) on 1 node\(s\) without Docker Engine: n1/,
+    );
+    expect(broken?.evidence.hostPathType).toBe('Socket');
+  });
+});
+
+describe("Windows named pipes other than Docker Engine's are not Docker", () => {
+  test.each([
+    '\\\\.\\pipe\\containerd-containerd',
+    '\\\\.\\pipe\\datadog-agent',
+    '\\\\.\\pipe\\docker_engine_proxy',
+    '//./pipe/my-agent',
+  ])('%s', (pipe) => {
+    const spec = podSpec({
+      hostPaths: { pipe },
+      containers: [
+        {
+          env: { DOCKER_HOST: `npipe://${pipe.replace(/\\/g, '/')}` },
+          mounts: [{ volume: 'pipe', at: pipe }],
+        },
+      ],
+    });
+    expect(rulesFound(audit([daemonSet('agent', spec)]))).toEqual([]);
   });
 });

@@ -23,13 +23,19 @@ export const brokenNow: ClusterRule = {
       const what = user.hostPath ?? user.endpoint ?? 'Docker Engine';
       const shown = withoutDocker.slice(0, 5).join(', ');
       const more = withoutDocker.length > 5 ? ` and ${withoutDocker.length - 5} more` : '';
+      // A hostPath of type Socket is checked before the pod starts: those pods never start there.
+      const state =
+        user.hostPathType === 'Socket'
+          ? `cannot start (hostPath type Socket) on ${withoutDocker.length} node(s) without Docker Engine`
+          : `run on ${withoutDocker.length} node(s) without Docker Engine`;
       const detection: Detection = {
         resource: user.resource,
-        message: `Pods that need ${what} run on ${withoutDocker.length} node(s) without Docker Engine: ${shown}${more}.`,
+        message: `Pods that need ${what} ${state}: ${shown}${more}.`,
         evidence: { nodes: withoutDocker.slice(0, MAX_NODES_IN_EVIDENCE), nodeCount: withoutDocker.length },
       };
       if (user.container !== undefined) detection.container = user.container;
       if (user.hostPath !== undefined) detection.evidence.hostPath = user.hostPath;
+      if (user.hostPathType !== undefined) detection.evidence.hostPathType = user.hostPathType;
       if (user.endpoint !== undefined) detection.evidence.endpoint = user.endpoint;
       detections.push(detection);
     }

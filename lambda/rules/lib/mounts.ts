@@ -29,6 +29,32 @@ export function hostMountsOf(view: WorkloadView, classes: readonly HostPathClass
   return classifiedHostMounts(view).filter((found) => classes.includes(found.hostPathClass));
 }
 
+/**
+ * The kubelet checks a hostPath of type `Socket` before it starts the pod: where the socket is
+ * missing the pod never starts. Unset, `DirectoryOrCreate` and `FileOrCreate` make an empty
+ * directory or file there instead, so the workload starts and finds no Docker Engine.
+ */
+export function requiresSocket(mount: MountView): boolean {
+  return mount.hostPathType === 'Socket' && mount.subPath === undefined;
+}
+
+/** What a node without Docker Engine does with this socket mount, for messages. */
+export function withoutDockerEffect(mount: MountView): string {
+  // The kubelet creates a missing subPath as a directory; the volume's own type is about its root.
+  switch (mount.subPath === undefined ? mount.hostPathType : 'DirectoryOrCreate') {
+    case 'Socket':
+      return "The volume's type is Socket, so on a node without Docker Engine the pod cannot start (it stays in ContainerCreating).";
+    case undefined:
+    case '':
+    case 'DirectoryOrCreate':
+      return 'On a node without Docker Engine an empty directory is created there instead, and the workload starts without a Docker socket.';
+    case 'FileOrCreate':
+      return 'On a node without Docker Engine an empty file is created there instead, and the workload starts without a Docker socket.';
+    default:
+      return `The volume's type is ${mount.hostPathType}.`;
+  }
+}
+
 /** The pod also mounts a containerd, CRI-O or podman socket: it is built for more than one runtime. */
 export function mountsOtherRuntimeSocket(view: WorkloadView): boolean {
   return view.mountedHostPaths.some(isOtherRuntimeSocket);
@@ -38,6 +64,7 @@ export function mountEvidence(mount: MountView & { hostPath: string }, image?: s
   const evidence: Evidence = { hostPath: mount.hostPath, mountPath: mount.mountPath };
   if (mount.volumeHostPath !== undefined) evidence.volumeHostPath = mount.volumeHostPath;
   if (mount.subPath !== undefined) evidence.subPath = mount.subPath;
+  if (mount.hostPathType !== undefined) evidence.hostPathType = mount.hostPathType;
   if (mount.readOnly) evidence.readOnly = true;
   if (image) evidence.image = image;
   return evidence;

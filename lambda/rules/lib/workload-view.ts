@@ -22,6 +22,8 @@ export interface MountView {
   /** The volume's own hostPath when a subPath narrows it. */
   volumeHostPath?: string;
   subPath?: string;
+  /** The hostPath volume's `type` when it sets one (Socket, DirectoryOrCreate, ...). */
+  hostPathType?: string;
   readOnly: boolean;
 }
 
@@ -61,12 +63,18 @@ export interface WorkloadView {
   nodeName?: string;
 }
 
+interface HostPathVolume {
+  path: string;
+  type?: string;
+}
+
 export function buildWorkloadView(spec: PodSpec): WorkloadView {
-  const hostPaths = new Map<string, string>();
+  const hostPaths = new Map<string, HostPathVolume>();
   for (const volume of asArray<unknown>(spec.volumes).filter(isRecord) as Volume[]) {
     const path = isRecord(volume.hostPath) ? asString(volume.hostPath.path) : undefined;
+    const type = isRecord(volume.hostPath) ? asString(volume.hostPath.type) : undefined;
     const name = asString(volume.name);
-    if (name && path) hostPaths.set(name, normalisePath(path));
+    if (name && path) hostPaths.set(name, { path: normalisePath(path), ...(type && { type }) });
   }
   const containers: ContainerView[] = [
     ...containersOf(spec.initContainers, ContainerRole.initContainer, hostPaths),
@@ -89,7 +97,11 @@ export function buildWorkloadView(spec: PodSpec): WorkloadView {
 }
 
 // Runs for every container of every pod of a cluster: plain loops, few allocations.
-function containersOf(list: unknown, role: ContainerRole, hostPaths: Map<string, string>): ContainerView[] {
+function containersOf(
+  list: unknown,
+  role: ContainerRole,
+  hostPaths: Map<string, HostPathVolume>,
+): ContainerView[] {
   const views: ContainerView[] = [];
   const containers = asArray<unknown>(list);
   for (let index = 0; index < containers.length; index++) {
@@ -142,7 +154,7 @@ function expand(text: string, env: readonly EnvView[]): string {
   });
 }
 
-function mountsOf(list: unknown, hostPaths: Map<string, string>): MountView[] {
+function mountsOf(list: unknown, hostPaths: Map<string, HostPathVolume>): MountView[] {
   const mounts: MountView[] = [];
   for (const mount of asArray<unknown>(list).filter(isRecord) as VolumeMount[]) {
     const mountPath = asString(mount.mountPath);
@@ -153,8 +165,10 @@ function mountsOf(list: unknown, hostPaths: Map<string, string>): MountView[] {
       volume,
       readOnly: mount.readOnly === true,
     };
-    const volumeHostPath = hostPaths.get(volume);
+    const hostPathVolume = hostPaths.get(volume);
+    const volumeHostPath = hostPathVolume?.path;
     const subPath = asString(mount.subPath);
+    if (hostPathVolume?.type) view.hostPathType = hostPathVolume.type;
     if (volumeHostPath !== undefined) {
       // A subPath mounts one entry of the volume: the container sees that file, not the directory.
       // A subPathExpr cannot be resolved without the pod's environment, so the whole volume counts.

@@ -5,6 +5,7 @@ import {
   hostMountsOf,
   mountEvidence,
   mountsOtherRuntimeSocket,
+  requiresSocket,
 } from '../lib/mounts.ts';
 import { References } from '../references.ts';
 import type { WorkloadRule } from '../rule.ts';
@@ -22,10 +23,13 @@ export const multiRuntimeSocketMount: WorkloadRule = {
   references: [References.agentMigration],
   detect({ view }) {
     if (!mountsOtherRuntimeSocket(view)) return [];
-    return hostMountsOf(view, [HostPathClass.dockerSocket]).map(({ container, mount }) => ({
-      container: container.name,
-      message: `The ${describeContainer(container)} mounts the Docker socket ${describeMount(mount)}, beside the sockets of other runtimes.`,
-      evidence: mountEvidence(mount, container.image),
-    }));
+    // A Docker socket of type Socket stops the pod from starting without Docker: DS001 reports it.
+    return hostMountsOf(view, [HostPathClass.dockerSocket])
+      .filter(({ mount }) => !requiresSocket(mount))
+      .map(({ container, mount }) => ({
+        container: container.name,
+        message: `The ${describeContainer(container)} mounts the Docker socket ${describeMount(mount)}, beside the sockets of other runtimes.`,
+        evidence: mountEvidence(mount, container.image),
+      }));
   },
 };
