@@ -115,6 +115,11 @@ export function isOtherRuntimeSocket(path: string): boolean {
   return OTHER_RUNTIME_SOCKET_NAMES.has(basename(path)) || OTHER_RUNTIME_SOCKET_DIRS.includes(path);
 }
 
+/** `/var/lib`: it holds Docker's data root, and Docker's container logs below it. */
+export function isDockerDataParent(path: string): boolean {
+  return DOCKER_DATA_PARENTS.has(path);
+}
+
 /** A path through which the pod can read the CRI log layout (`/var/log/pods`, `/var/log/containers`). */
 export function exposesCriLogs(path: string): boolean {
   return CRI_LOG_DIRS.some((dir) => isWithin(dir, path) || isWithin(path, dir));

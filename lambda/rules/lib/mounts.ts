@@ -1,5 +1,11 @@
 import type { Evidence } from '../rule.ts';
-import { classifyHostPath, HostPathClass, isOtherRuntimeSocket } from './host-paths.ts';
+import {
+  classifyHostPath,
+  exposesCriLogs,
+  HostPathClass,
+  isDockerDataParent,
+  isOtherRuntimeSocket,
+} from './host-paths.ts';
 import { perObject } from './memoise.ts';
 import type { ContainerView, MountView, WorkloadView } from './workload-view.ts';
 
@@ -23,6 +29,23 @@ const classifiedHostMounts = perObject((view: WorkloadView): HostMount[] => {
   }
   return mounts;
 });
+
+/** The pod mounts a path through which it reads the CRI log layout (/var/log, /var/log/pods, ...). */
+export function readsCriLogs(view: WorkloadView): boolean {
+  return view.mountedHostPaths.some(exposesCriLogs);
+}
+
+/**
+ * A read-only `/var/lib` beside the CRI log paths: how log collectors follow the symlinks of
+ * /var/log/pods into Docker's log directory on Docker nodes. It is graded like that log directory
+ * (DS007), not like a mount of Docker's data root (DS003).
+ */
+export function isLogSymlinkTargetMount(
+  view: WorkloadView,
+  mount: MountView & { hostPath: string },
+): boolean {
+  return mount.readOnly && isDockerDataParent(mount.hostPath) && readsCriLogs(view);
+}
 
 /** Every hostPath mount of the pod whose node path falls in one of the classes. */
 export function hostMountsOf(view: WorkloadView, classes: readonly HostPathClass[]): HostMount[] {

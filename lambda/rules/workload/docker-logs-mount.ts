@@ -1,16 +1,18 @@
-import { exposesCriLogs, HostPathClass } from '../lib/host-paths.ts';
-import { describeContainer, describeMount, hostMountsOf, mountEvidence } from '../lib/mounts.ts';
-import type { WorkloadView } from '../lib/workload-view.ts';
+import { HostPathClass } from '../lib/host-paths.ts';
+import {
+  describeContainer,
+  describeMount,
+  hostMountsOf,
+  isLogSymlinkTargetMount,
+  mountEvidence,
+  readsCriLogs,
+} from '../lib/mounts.ts';
 import { References } from '../references.ts';
 import type { WorkloadRule } from '../rule.ts';
 import { Severity } from '../severity.ts';
 
 const remediation =
   'Collect container logs from /var/log/containers (links into /var/log/pods) and parse the CRI log format, which containerd and CRI-O write; most collectors have a "cri" parser. Then drop the /var/lib/docker/containers mount.';
-
-function readsCriLogs(view: WorkloadView): boolean {
-  return view.mountedHostPaths.some(exposesCriLogs);
-}
 
 export const dockerLogsOnlyMount: WorkloadRule = {
   id: 'DS006',
@@ -37,15 +39,23 @@ export const dockerLogsBesideCriLogsMount: WorkloadRule = {
   severity: Severity.low,
   target: 'workload',
   rationale:
-    "The workload also reads /var/log (or /var/log/pods, /var/log/containers), where every runtime's logs appear; the Docker log mount is kept for the symlink targets on Docker nodes and is harmless elsewhere.",
+    "The workload also reads /var/log (or /var/log/pods, /var/log/containers), where every runtime's logs appear; the Docker log mount (or a read-only /var/lib above it) is kept for the symlink targets on Docker nodes and is harmless elsewhere.",
   remediation,
   references: [References.loggingArchitecture],
   detect({ view }) {
     if (!readsCriLogs(view)) return [];
-    return hostMountsOf(view, [HostPathClass.dockerLogs]).map(({ container, mount }) => ({
+    const logDirectories = hostMountsOf(view, [HostPathClass.dockerLogs]).map(({ container, mount }) => ({
       container: container.name,
       message: `The ${describeContainer(container)} mounts Docker's container log directory ${describeMount(mount)} beside the CRI log paths.`,
       evidence: mountEvidence(mount, container.image),
     }));
+    const varLib = hostMountsOf(view, [HostPathClass.dockerData])
+      .filter(({ mount }) => isLogSymlinkTargetMount(view, mount))
+      .map(({ container, mount }) => ({
+        container: container.name,
+        message: `The ${describeContainer(container)} mounts ${describeMount(mount)} beside the CRI log paths: log collectors do so to follow /var/log/pods into Docker's container logs (/var/lib/docker/containers) on Docker nodes.`,
+        evidence: mountEvidence(mount, container.image),
+      }));
+    return [...logDirectories, ...varLib];
   },
 };
