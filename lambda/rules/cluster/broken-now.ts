@@ -9,7 +9,7 @@ export const brokenNow: ClusterRule = {
   title: 'Needs Docker Engine on a node that does not run it (broken now)',
   severity: Severity.critical,
   target: 'cluster',
-  dependsOn: ['DS001', 'DS004'],
+  dependsOn: ['DS001', 'DS004', 'DS010'],
   rationale:
     "Pods of the workload need the node's Docker Engine but run on nodes with containerd or CRI-O: whatever they do with Docker is failing now, often silently (no metrics, no logs, no security events).",
   remediation:

@@ -7,6 +7,7 @@ import {
   mountsOtherRuntimeSocket,
   requiresSocket,
 } from '../lib/mounts.ts';
+import { dockerSelectionsOf } from '../lib/runtime-selection.ts';
 import { References } from '../references.ts';
 import type { WorkloadRule } from '../rule.ts';
 import { Severity } from '../severity.ts';
@@ -23,9 +24,11 @@ export const multiRuntimeSocketMount: WorkloadRule = {
   references: [References.agentMigration],
   detect({ view }) {
     if (!mountsOtherRuntimeSocket(view)) return [];
-    // A Docker socket of type Socket stops the pod from starting without Docker: DS001 reports it.
+    // A Docker socket of type Socket stops the pod from starting without Docker (DS001), and a
+    // container that selects Docker by name does not find another runtime (DS010).
+    const selecting = new Set(dockerSelectionsOf(view).map((selection) => selection.container));
     return hostMountsOf(view, [HostPathClass.dockerSocket])
-      .filter(({ mount }) => !requiresSocket(mount))
+      .filter(({ container, mount }) => !requiresSocket(mount) && !selecting.has(container))
       .map(({ container, mount }) => ({
         container: container.name,
         message: `The ${describeContainer(container)} mounts the Docker socket ${describeMount(mount)}, beside the sockets of other runtimes.`,
