@@ -14,7 +14,6 @@ import {
   readContexts,
 } from '../lambda/collect/kube/kubeconfig-endpoint.ts';
 import { DEFAULT_PAGE_SIZE } from '../lambda/collect/kubernetes-source.ts';
-import { agentConfigMapNames, bundledAgentCatalog } from '../lambda/rules/agents/agent-catalog.ts';
 
 const { values } = parseArgs({ options: { kubeconfig: { type: 'string' }, context: { type: 'string' } } });
 const source = kubeconfigFromFile(values.kubeconfig ?? '');
@@ -25,15 +24,9 @@ const client = new KubeApiClient(endpoint);
 await client.getJson('/version');
 const { locations } = await discoverResources(client, [...AUDITED_RESOURCES, CONFIGMAPS]);
 let items = 0;
+// ConfigMaps too are one paged list of the whole kind, as the audit reads them.
 for (const location of locations) {
-  const names = location.kind === 'ConfigMap' ? agentConfigMapNames(bundledAgentCatalog()) : [undefined];
-  for (const name of names) {
-    const pages = client.listPages(location.path, {
-      limit: DEFAULT_PAGE_SIZE,
-      ...(name && { fieldSelector: `metadata.name=${name}` }),
-    });
-    for await (const page of pages) items += page.length;
-  }
+  for await (const page of client.listPages(location.path, { limit: DEFAULT_PAGE_SIZE })) items += page.length;
 }
 endpoint.close();
 process.stdout.write(`${JSON.stringify({ items, seconds: (performance.now() - started) / 1000 })}\n`);

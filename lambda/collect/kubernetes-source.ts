@@ -4,6 +4,7 @@ import { describeError } from '../errors.ts';
 import { isRecord, type KubeObject } from '../kube/objects.ts';
 import type { ClusterSourceInfo } from '../report/model.ts';
 import type { ClusterSource, CollectOptions, ObjectSink } from './cluster-source.ts';
+import { ConfigMapSelection } from './config-map-selection.ts';
 import { KubeApiError } from './errors.ts';
 import { KubeApiClient, type RetryPolicy } from './kube/api-client.ts';
 import type { ClusterEndpoint } from './kube/cluster-endpoint.ts';
@@ -15,7 +16,11 @@ export interface KubernetesSourceOptions {
   connect: () => Promise<ClusterEndpoint>;
   /** What the report says about the source before it is reached. */
   describe: { context?: string; server?: string };
-  /** ConfigMaps read by name (the agent-config rules' list), across all namespaces. */
+  /**
+   * ConfigMaps kept in every namespace by name (the agent catalog's list), beside those the
+   * audited workloads refer to. With only `list` on these names (an older role), they are read by
+   * name and the cluster is partial.
+   */
   configMapNames: readonly string[];
   /** Read each kubelet's configz through the node proxy (needs nodes/proxy: off by default). */
   readKubeletConfig?: boolean;
@@ -97,29 +102,47 @@ export class KubernetesSource implements ClusterSource {
       return { status: 'failed', reason: `cannot reach the API server: ${withHint(error)}` };
     }
     const progress = (message: string) => options.onProgress?.(message);
+    // ConfigMaps come last: which ones to keep is known once every workload has been seen.
+    const selection = new ConfigMapSelection(this.options.configMapNames);
+    const noting: ObjectSink = {
+      add: (object) => {
+        selection.record(object);
+        sink.add(object);
+      },
+      recordError: (error) => sink.recordError(error),
+      restartList: (kind) => sink.restartList?.(kind),
+    };
+    const ordered = [
+      ...locations.filter((location) => location.kind !== 'ConfigMap'),
+      ...locations.filter((location) => location.kind === 'ConfigMap'),
+    ];
     let failedLists = 0;
     let lists = 0;
-    for (const location of locations) {
-      const names = location.kind === 'ConfigMap' ? this.options.configMapNames : [undefined];
+    for (const location of ordered) {
+      const reads: ListRead[] =
+        location.kind === 'ConfigMap' ? [{ select: selection }] : [{ name: undefined }];
       let read = 0;
-      for (const name of names) {
+      for (let index = 0; index < reads.length; index++) {
+        const attempt = reads[index] as ListRead;
         lists++;
         try {
-          read += await this.readList(client, sink, location, name, progress);
+          read += await this.readList(client, noting, location, attempt, progress);
         } catch (error) {
           failedLists++;
-          const what = `list ${location.resource}${name ? ` named ${name}` : ''} (${location.groupVersion})`;
-          sink.recordError({ source: what, message: withHint(error) });
+          sink.recordError({ source: describeRead(location, attempt), message: withHint(error) });
           // Rejected credentials fail every request: stop, and say the cluster was not read.
           if (error instanceof KubeApiError && error.status === 401)
             return { status: 'failed', reason: withHint(error) };
           if (client.aborted)
             return { status: 'partial', reason: 'deadline reached before everything was read' };
+          // A role that may list only the catalog's ConfigMaps by name still gets those read.
+          if (error instanceof KubeApiError && error.status === 403 && 'select' in attempt)
+            reads.push(...this.options.configMapNames.map((name) => ({ name })));
         }
       }
       progress(
         location.kind === 'ConfigMap'
-          ? `read ${read} agent ConfigMaps (looked for ${names.length} names)`
+          ? `read ${read} ConfigMaps that workloads refer to (${selection.referenceCount}) or agents are configured by (${this.options.configMapNames.length} names)`
           : `read ${read} ${location.resource}`,
       );
     }
@@ -132,11 +155,12 @@ export class KubernetesSource implements ClusterSource {
     client: KubeApiClient,
     sink: ObjectSink,
     location: ResourceLocation,
-    name: string | undefined,
+    read: ListRead,
     progress: (message: string) => void,
   ): Promise<number> {
     let count = 0;
     let pages = 0;
+    const name = 'name' in read ? read.name : undefined;
     const list = client.listPages(location.path, {
       limit: this.options.pageSize ?? DEFAULT_PAGE_SIZE,
       ...(name !== undefined && { fieldSelector: `metadata.name=${name}` }),
@@ -146,7 +170,11 @@ export class KubernetesSource implements ClusterSource {
       },
     });
     for await (const page of list) {
-      const objects = page.filter(isRecord).map((item) => withKind(item, location));
+      const objects = page
+        .filter(isRecord)
+        .map((item) => withKind(item, location))
+        // A ConfigMap no workload refers to and no agent is configured by is dropped here.
+        .filter((object) => !('select' in read) || read.select.wants(object));
       if (location.kind === 'Node' && this.options.readKubeletConfig)
         await this.attachKubeletConfig(client, sink, objects);
       for (const object of objects) sink.add(object);
@@ -176,6 +204,14 @@ export class KubernetesSource implements ClusterSource {
       }
     });
   }
+}
+
+/** One list request: the whole kind, one name (field selector), or the ConfigMaps a selection keeps. */
+type ListRead = { name: string | undefined } | { select: ConfigMapSelection };
+
+function describeRead(location: ResourceLocation, read: ListRead): string {
+  const scope = 'select' in read ? ' in all namespaces' : read.name ? ` named ${read.name}` : '';
+  return `list ${location.resource}${scope} (${location.groupVersion})`;
 }
 
 /** List items come without kind and apiVersion; the audit needs them. */
