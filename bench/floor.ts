@@ -13,7 +13,7 @@ import {
   kubeconfigFromFile,
   readContexts,
 } from '../lambda/collect/kube/kubeconfig-endpoint.ts';
-import { DEFAULT_PAGE_SIZE } from '../lambda/collect/kubernetes-source.ts';
+import { pageSizeFor } from '../lambda/collect/kubernetes-source.ts';
 
 const { values } = parseArgs({ options: { kubeconfig: { type: 'string' }, context: { type: 'string' } } });
 const source = kubeconfigFromFile(values.kubeconfig ?? '');
@@ -26,7 +26,8 @@ const { locations } = await discoverResources(client, [...AUDITED_RESOURCES, CON
 let items = 0;
 // ConfigMaps too are one paged list of the whole kind, as the audit reads them.
 for (const location of locations) {
-  for await (const page of client.listPages(location.path, { limit: DEFAULT_PAGE_SIZE })) items += page.length;
+  const limit = pageSizeFor(location.kind);
+  for await (const page of client.listPages(location.path, { limit })) items += page.length;
 }
 endpoint.close();
 process.stdout.write(`${JSON.stringify({ items, seconds: (performance.now() - started) / 1000 })}\n`);

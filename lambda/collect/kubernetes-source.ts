@@ -32,6 +32,16 @@ export interface KubernetesSourceOptions {
 }
 
 export const DEFAULT_PAGE_SIZE = 500;
+/**
+ * ConfigMaps hold up to 1 MiB each where a pod is a few KiB, and most of them are only looked
+ * at and dropped: their pages are smaller, so that a page of large ones stays bounded.
+ */
+export const CONFIG_MAP_PAGE_SIZE = 100;
+
+/** The page size of a kind's list. */
+export function pageSizeFor(kind: string, pageSize = DEFAULT_PAGE_SIZE): number {
+  return kind === 'ConfigMap' ? Math.min(pageSize, CONFIG_MAP_PAGE_SIZE) : pageSize;
+}
 export const DEFAULT_CLUSTER_TIMEOUT_SECONDS = 600;
 export const DEFAULT_CLUSTER_DEADLINE_MS = DEFAULT_CLUSTER_TIMEOUT_SECONDS * 1000;
 const KUBELET_CONFIG_CONCURRENCY = 8;
@@ -162,7 +172,7 @@ export class KubernetesSource implements ClusterSource {
     let pages = 0;
     const name = 'name' in read ? read.name : undefined;
     const list = client.listPages(location.path, {
-      limit: this.options.pageSize ?? DEFAULT_PAGE_SIZE,
+      limit: pageSizeFor(location.kind, this.options.pageSize),
       ...(name !== undefined && { fieldSelector: `metadata.name=${name}` }),
       onRestart: () => {
         count = 0;

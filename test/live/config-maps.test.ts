@@ -94,6 +94,20 @@ describe('live, the ConfigMaps that the audited workloads refer to are read', ()
     expect(report.objects.ConfigMap).toBe(1);
   });
 
+  test('ConfigMap pages are smaller than other pages: a ConfigMap may hold 1 MiB', async () => {
+    const kubeconfig = await serve(clusterObjects('volume'));
+    await auditLive(kubeconfig);
+    const limitOf = (path: string) =>
+      simulator?.requests.find((request) => request.path === path)?.query.get('limit');
+    expect({
+      configMaps: limitOf('/api/v1/configmaps'),
+      daemonSets: limitOf('/apis/apps/v1/daemonsets'),
+    }).toEqual({
+      configMaps: '100',
+      daemonSets: '500',
+    });
+  });
+
   test('from files every ConfigMap is audited; live only those in use: the difference is exactly the unused ones', async () => {
     const kubeconfig = await serve(clusterObjects('volume'));
     const live = await auditLive(kubeconfig);
