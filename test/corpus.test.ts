@@ -14,6 +14,8 @@ interface Expectation {
   file: string;
   resource: string;
   accept: string[];
+  /** Rule ids that must be among the resource's findings (this copy of the corpus only). */
+  rules?: string[];
 }
 
 const expectations = parse(readFileSync(join(CORPUS_DIR, 'expected.yaml'), 'utf8')) as Expectation[];
@@ -25,6 +27,16 @@ function verdicts(report: Report): Map<string, string> {
   for (const workload of report.clusters[0]?.workloads ?? []) {
     const key = `${workload.resource.kind}/${workload.resource.namespace ?? ''}/${workload.resource.name}`;
     map.set(key, workload.verdict);
+  }
+  return map;
+}
+
+/** Which rules found something on each resource. */
+function rulesByResource(report: Report): Map<string, Set<string>> {
+  const map = new Map<string, Set<string>>();
+  for (const finding of report.clusters[0]?.findings ?? []) {
+    const key = `${finding.resource.kind}/${finding.resource.namespace ?? ''}/${finding.resource.name}`;
+    map.set(key, (map.get(key) ?? new Set()).add(finding.rule));
   }
   return map;
 }
@@ -54,7 +66,18 @@ describe('every corpus resource gets a verdict that expected.yaml accepts (throu
     assertValidReport(report);
     expect(report.clusters[0]?.status).toBe('complete');
     const found = verdicts(report);
+    const rules = rulesByResource(report);
     const listed = expectations.filter((expectation) => expectation.file === file);
+    for (const expectation of listed.filter((entry) => entry.rules)) {
+      const seen = rules.get(expectation.resource) ?? new Set<string>();
+      expect({
+        resource: expectation.resource,
+        missing: expectation.rules?.filter((rule) => !seen.has(rule)),
+      }).toEqual({
+        resource: expectation.resource,
+        missing: [],
+      });
+    }
     for (const expectation of listed) {
       const keys = expectation.resource === '*' ? [...found.keys()] : [expectation.resource];
       for (const key of keys) {
@@ -78,6 +101,8 @@ describe('every corpus resource gets a verdict that expected.yaml accepts (throu
   });
 });
 
+const META_FILES = new Set(['expected.yaml', 'SOURCES.md']);
+
 describe('the corpus copy', () => {
   const listFiles = (dir: string): string[] =>
     readdirSync(dir).flatMap((name) =>
@@ -92,18 +117,39 @@ describe('the corpus copy', () => {
     for (const file of named) expect(existsSync(join(CORPUS_DIR, file)), file).toBe(true);
   });
 
-  test('is byte-identical to the shared corpus when that is present', () => {
-    const shared = join(REPO_ROOT, '..', 'shared', 'corpus');
-    const ours = listFiles(CORPUS_DIR)
+  test('lists the source of every file it holds', () => {
+    const sources = readFileSync(join(CORPUS_DIR, 'SOURCES.md'), 'utf8');
+    const named = new Set([...sources.matchAll(/^## (\S+)$/gm)].map((match) => match[1] ?? ''));
+    const held = listFiles(CORPUS_DIR)
       .map((file) => relative(CORPUS_DIR, file))
-      .sort();
-    const reference = existsSync(shared)
-      ? listFiles(shared)
-          .map((file) => relative(shared, file))
-          .sort()
-      : ours;
-    expect(ours).toEqual(reference);
-    if (existsSync(shared))
-      for (const file of ours) expect(digest(join(CORPUS_DIR, file)), file).toBe(digest(join(shared, file)));
+      .filter((file) => !META_FILES.has(file));
+    expect(held.filter((file) => !named.has(file))).toEqual([]);
+  });
+
+  /**
+   * The shared corpus is the reference; this copy grows past it (new vendors, expected rules).
+   * Every shared manifest is here byte for byte, every shared expectation and source entry too.
+   */
+  test('contains the shared corpus unchanged when that is present', () => {
+    const shared = join(REPO_ROOT, '..', 'shared', 'corpus');
+    if (!existsSync(shared)) return;
+    const files = listFiles(shared).map((file) => relative(shared, file));
+    for (const file of files.filter((name) => !META_FILES.has(name)))
+      expect(existsSync(join(CORPUS_DIR, file)) && digest(join(CORPUS_DIR, file)), file).toBe(
+        digest(join(shared, file)),
+      );
+    const entry = ({ file, resource, accept }: Expectation) => JSON.stringify({ file, resource, accept });
+    const ours = new Set(expectations.map(entry));
+    const theirs = parse(readFileSync(join(shared, 'expected.yaml'), 'utf8')) as Expectation[];
+    expect(theirs.map(entry).filter((item) => !ours.has(item))).toEqual([]);
+    const sections = (text: string) =>
+      text
+        .split(/^(?=## )/m)
+        .slice(1)
+        .map((section) => section.trim());
+    const ourSources = new Set(sections(readFileSync(join(CORPUS_DIR, 'SOURCES.md'), 'utf8')));
+    expect(
+      sections(readFileSync(join(shared, 'SOURCES.md'), 'utf8')).filter((item) => !ourSources.has(item)),
+    ).toEqual([]);
   });
 });

@@ -1,13 +1,16 @@
-import { mkdtemp, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, test } from 'vitest';
 import { defaultPolicy } from '../../lambda/audit/policy.ts';
 import { auditCluster } from '../../lambda/audit/run-fleet.ts';
-import { ManifestSource } from '../../lambda/collect/manifest-source.ts';
+import { listManifestFiles, ManifestSource } from '../../lambda/collect/manifest-source.ts';
+import { objectsIn } from '../../lambda/collect/object-shape.ts';
+import { parseDocuments } from '../../lambda/collect/parse-documents.ts';
 import type { KubeObject } from '../../lambda/kube/objects.ts';
 import { auditLive, TOKEN } from '../helpers/live.ts';
 import { configMap, daemonSet, podSpec } from '../helpers/objects.ts';
+import { CORPUS_DIR } from '../helpers/paths.ts';
 import { ApiServerSimulator } from '../simulator/api-server.ts';
 import { clusterFromObjects } from '../simulator/cluster-data.ts';
 import { writeKubeconfig } from '../simulator/kubeconfig.ts';
@@ -123,5 +126,31 @@ describe('live, the ConfigMaps that the audited workloads refer to are read', ()
       'DS022 staging/telegraf-config',
     ]);
     expect(configFindings(live.findings)).toEqual(['DS022 monitoring/telegraf-config']);
+  });
+});
+
+describe('a real agent: Vector from its published manifests (test/corpus/vector)', () => {
+  test('the ConfigMap it takes through a projected volume is read live, though no catalog names it', async () => {
+    const files = await listManifestFiles(join(CORPUS_DIR, 'vector'));
+    const objects = (
+      await Promise.all(
+        files.map(async (file) => parseDocuments(await readFile(file, 'utf8'), file).documents),
+      )
+    )
+      .flat()
+      .flatMap(objectsIn);
+    const kubeconfig = await serve(objects);
+    const live = await auditLive(kubeconfig);
+    expect({ status: live.status, configMaps: live.objects.ConfigMap }).toEqual({
+      status: 'complete',
+      configMaps: 1,
+    });
+    const fromFiles = await auditCluster(
+      new ManifestSource('demo', [join(CORPUS_DIR, 'vector')]),
+      defaultPolicy(),
+    );
+    expect(live.findings.map((finding) => finding.message)).toEqual(
+      fromFiles.findings.map((finding) => finding.message),
+    );
   });
 });
