@@ -15,8 +15,8 @@ export interface AgentSignature {
   /** Image repositories, matched as a path suffix ("datadoghq/agent" matches "gcr.io/datadoghq/agent:7"). */
   images: string[];
   /**
-   * Names of the ConfigMaps that configure the agent. A live audit reads only these (in every
-   * namespace), so its identity never needs to read every ConfigMap of the cluster.
+   * Names of the ConfigMaps that configure the agent. A live audit keeps these in every
+   * namespace, beside the ConfigMaps that the audited workloads refer to.
    */
   configMaps: string[];
   guidance: string;
