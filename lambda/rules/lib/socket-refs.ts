@@ -14,9 +14,12 @@ export function isNetworkRef(ref: SocketRef): ref is NetworkRef {
   return ref.transport !== 'unix';
 }
 
-/** URL-shaped candidates; `$(VAR)` references and IPv6 literals stay whole (`tcp://$(HOST_IP):2375`). */
+/**
+ * URL-shaped candidates; `$(VAR)` references and IPv6 literals stay whole (`tcp://$(HOST_IP):2375`).
+ * Both are bounded, so that text from a cluster full of unclosed `$(` costs linear time.
+ */
 const ENDPOINT_URL =
-  /\b(?:unix|tcp|ssh):\/\/(?:\$\([^)\s]*\)|\[[\w:.%]*\]|[^\s'"`,;)\]}])*|\bnpipe:(?:\/\/|\\\\)[^\s'"`,;)\]}]*/gi;
+  /\b(?:unix|tcp|ssh):\/\/(?:\$\([^)\s]{0,128}\)|\[[\w:.%]{0,64}\]|[^\s'"`,;)\]}])*|\bnpipe:(?:\/\/|\\\\)[^\s'"`,;)\]}]*/gi;
 const WINDOWS_PIPE = /(?:\\\\|\/\/)\.(?:\\|\/)pipe(?:\\|\/)[\w.-]+/gi;
 const BARE_SOCKET_PATH = /(?<![\w/.:-])\/[\w.@/-]*?[\w@-]+\.sock\b/g;
 
