@@ -3,6 +3,9 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { defaultPolicy } from '../../lambda/audit/policy.ts';
+import { auditCluster } from '../../lambda/audit/run-fleet.ts';
+import { ManifestSource } from '../../lambda/collect/manifest-source.ts';
 import type { Report } from '../../lambda/report/model.ts';
 import { demoObjects, TOKEN } from '../helpers/live.ts';
 import { REPO_ROOT } from '../helpers/paths.ts';
@@ -120,7 +123,14 @@ describe('dockershim-audit scan --kubeconfig', () => {
     expect(gone?.status).toBe('failed');
     expect(gone?.errors.at(-1)?.message).toMatch(/cannot reach the API server: .*ECONNREFUSED/);
     expect(report.clusters.find((cluster) => cluster.name === 'prod')?.status).toBe('complete');
-    expect(report.clusters.find((cluster) => cluster.name === 'prod')?.findings).toHaveLength(25);
+    // Everything the same objects give from files.
+    const fromFiles = await auditCluster(
+      new ManifestSource('prod', [`${REPO_ROOT}demo/cluster.json`]),
+      defaultPolicy(),
+    );
+    expect(report.clusters.find((cluster) => cluster.name === 'prod')?.findings).toHaveLength(
+      fromFiles.findings.length,
+    );
   });
 
   test('rejected credentials: failed, with what to check', async () => {

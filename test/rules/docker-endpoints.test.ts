@@ -149,6 +149,8 @@ describe('DS004 reads endpoint values as the Docker clients do', () => {
     ['unix:///var/run/docker.sock/', '/var/run/docker.sock'],
     ['unix://', '/var/run/docker.sock'],
     ['/var/run/docker.sock', '/var/run/docker.sock'],
+    // The client would not accept the trailing text; what the value was meant to reach still counts.
+    ['unix:///var/run/docker.sock   # the node socket', '/var/run/docker.sock'],
     ['npipe:////./pipe/docker_engine', '\\\\.\\pipe\\docker_engine'],
     ['npipe://', '\\\\.\\pipe\\docker_engine'],
   ])('DOCKER_HOST=%s is the mounted socket %s', (value, hostPath) => {

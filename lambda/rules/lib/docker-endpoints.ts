@@ -73,7 +73,7 @@ function findDockerEndpoints(view: WorkloadView): DockerEndpointUse[] {
       const wholeValue = DOCKER_HOST_VARIABLES.has(variable.name);
       if (!wholeValue && !mayNameEndpoint(value)) continue;
       const networkIsDocker = DOCKER_ENV_NAME.test(variable.name);
-      const refs = wholeValue ? dockerHostValue(value) : undefined;
+      const refs = wholeValue ? wholeDockerHost(value) : undefined;
       uses.push(
         ...endpointsIn(view, container, value, networkIsDocker, refs, () => ({
           env: `${variable.name}=${excerpt(value, '')}`,
@@ -94,6 +94,16 @@ function findDockerEndpoints(view: WorkloadView): DockerEndpointUse[] {
     });
   }
   return uses;
+}
+
+/**
+ * DOCKER_HOST read as the Docker client reads it (no scheme is TCP). When that names no Docker
+ * endpoint (`unix:///var/run/docker.sock # the node's`), the value is searched like any other,
+ * since what it was meant to reach matters more than whether the client would accept it.
+ */
+function wholeDockerHost(value: string): SocketRef[] | undefined {
+  const refs = dockerHostValue(value);
+  return refs.some((ref) => isNetworkRef(ref) || isDockerSocket(ref.path)) ? refs : undefined;
 }
 
 /**
