@@ -1,4 +1,5 @@
 import {
+  DeleteObjectCommand,
   GetObjectCommand,
   ListObjectsV2Command,
   PutObjectCommand,
@@ -7,8 +8,13 @@ import {
 } from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { describeError } from '../errors.ts';
-import { StoreError } from './errors.ts';
-import { MAX_LINK_SECONDS, type ReportStore } from './report-store.ts';
+import { StoreError, WriteConflictError } from './errors.ts';
+import {
+  MAX_LINK_SECONDS,
+  type ReportStore,
+  type VersionedObject,
+  type WriteCondition,
+} from './report-store.ts';
 
 export const DEFAULT_LINK_SECONDS = MAX_LINK_SECONDS;
 /** Attempts per request, the first included: S3's 5xx, throttling and network errors are retried with backoff. */
@@ -56,6 +62,7 @@ export interface S3StoreOptions {
 /** Runs kept in S3: one object per artifact, written whole by PutObject. */
 export class S3ReportStore implements ReportStore {
   readonly location: string;
+  readonly sameMachine = false;
   private readonly bucket: string;
   private readonly prefix: string;
   private readonly kmsKeyId: string | undefined;
@@ -70,11 +77,16 @@ export class S3ReportStore implements ReportStore {
   }
 
   async get(key: string): Promise<Uint8Array | undefined> {
+    return (await this.getVersioned(key))?.body;
+  }
+
+  async getVersioned(key: string): Promise<VersionedObject | undefined> {
     try {
       const response = await this.client.send(
         new GetObjectCommand({ Bucket: this.bucket, Key: this.keyOf(key) }),
       );
-      return response.Body ? await response.Body.transformToByteArray() : new Uint8Array();
+      const body = response.Body ? await response.Body.transformToByteArray() : new Uint8Array();
+      return { body, version: response.ETag ?? '' };
     } catch (error) {
       const name = errorName(error);
       // A missing bucket is a 404 too, and an error: only a missing key means "no such run yet".
@@ -83,22 +95,52 @@ export class S3ReportStore implements ReportStore {
     }
   }
 
-  async put(key: string, body: string, contentType: string): Promise<void> {
+  /**
+   * PutObject, with S3's conditional writes for a condition: `If-None-Match: *` creates only,
+   * `If-Match` replaces only the version read. 412 (and 404 for a replace whose object is gone,
+   * 409 for a concurrent conditional write) mean the condition did not hold.
+   */
+  async put(key: string, body: string, contentType: string, condition?: WriteCondition): Promise<string> {
     try {
-      await this.client.send(
+      const response = await this.client.send(
         new PutObjectCommand({
           Bucket: this.bucket,
           Key: this.keyOf(key),
           Body: body,
           ContentType: contentType,
+          ...(condition !== undefined &&
+            ('ifNoneMatch' in condition ? { IfNoneMatch: '*' } : { IfMatch: condition.ifMatch })),
           ...(this.kmsKeyId !== undefined && {
             ServerSideEncryption: 'aws:kms',
             SSEKMSKeyId: this.kmsKeyId,
           }),
         }),
       );
+      return response.ETag ?? '';
     } catch (error) {
+      if (condition !== undefined && isConditionFailure(error, 'ifMatch' in condition))
+        throw new WriteConflictError(`${this.location}/${key}`, `not written: ${describeS3Error(error)}`, {
+          cause: error,
+        });
       throw this.failure(key, 'upload', error);
+    }
+  }
+
+  async delete(key: string, condition?: { ifMatch: string }): Promise<void> {
+    try {
+      await this.client.send(
+        new DeleteObjectCommand({
+          Bucket: this.bucket,
+          Key: this.keyOf(key),
+          ...(condition !== undefined && { IfMatch: condition.ifMatch }),
+        }),
+      );
+    } catch (error) {
+      if (condition !== undefined && isConditionFailure(error, true))
+        throw new WriteConflictError(`${this.location}/${key}`, `not deleted: ${describeS3Error(error)}`, {
+          cause: error,
+        });
+      throw this.failure(key, 'delete', error);
     }
   }
 
@@ -156,6 +198,18 @@ export class S3ReportStore implements ReportStore {
 
 function errorName(error: unknown): string {
   return error instanceof Error ? error.name : '';
+}
+
+function isConditionFailure(error: unknown, replacing: boolean): boolean {
+  const status = httpStatus(error);
+  const name = errorName(error);
+  return (
+    status === 412 ||
+    name === 'PreconditionFailed' ||
+    status === 409 ||
+    name === 'ConditionalRequestConflict' ||
+    (replacing && (name === 'NoSuchKey' || status === 404) && name !== 'NoSuchBucket')
+  );
 }
 
 function httpStatus(error: unknown): number | undefined {
