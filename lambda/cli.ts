@@ -15,6 +15,7 @@ import {
   type CliCommand,
   HELP,
   parseCommandLine,
+  type RepairOptions,
   type ScanOptions,
   type VerifyOptions,
 } from './config/cli-options.ts';
@@ -34,6 +35,7 @@ import { RULES } from './rules/catalog.ts';
 import { rulesAsJson, rulesAsMarkdown, rulesAsText } from './rules/describe.ts';
 import { atLeast } from './rules/severity.ts';
 import { openStore } from './store/open-store.ts';
+import { repairHead } from './store/repair.ts';
 import { verifyStore } from './store/verify.ts';
 import { TOOL_VERSION } from './version.ts';
 
@@ -65,7 +67,10 @@ export async function main(argv: readonly string[], io: CliIO = processIO()): Pr
   switch (command.command) {
     case 'help':
       io.stdout(
-        command.topic === 'scan' || command.topic === 'rules' || command.topic === 'verify'
+        command.topic === 'scan' ||
+          command.topic === 'rules' ||
+          command.topic === 'verify' ||
+          command.topic === 'repair'
           ? HELP[command.topic]
           : HELP.main,
       );
@@ -86,6 +91,8 @@ export async function main(argv: readonly string[], io: CliIO = processIO()): Pr
       return scan(command.options, io).catch((error: unknown) => reportError(error, io));
     case 'verify':
       return verify(command.options, io).catch((error: unknown) => reportError(error, io));
+    case 'repair':
+      return repair(command.options, io).catch((error: unknown) => reportError(error, io));
   }
 }
 
@@ -150,9 +157,10 @@ async function scan(options: ScanOptions, io: CliIO): Promise<number> {
   }
   if (storeError) {
     reportError(storeError, io);
-    io.stderr(
-      'The run was not stored, so nothing was announced; the next run compares with the last stored one.',
-    );
+    if (!stored)
+      io.stderr(
+        'The run was not stored, so nothing was announced; the next run compares with the last stored one.',
+      );
     return ExitCode.incomplete;
   }
   if (notification && !notification.ok) {
@@ -174,6 +182,24 @@ async function verify(options: VerifyOptions, io: CliIO): Promise<number> {
   for (const line of out) io.stdout(line);
   for (const line of err) io.stderr(line);
   return intact ? ExitCode.ok : ExitCode.tampered;
+}
+
+async function repair(options: RepairOptions, io: CliIO): Promise<number> {
+  const result = await repairHead(
+    await openStore(options.store),
+    options.runId ? { runId: options.runId } : {},
+  );
+  const chain = `${result.head.runs} ${result.head.runs === 1 ? 'run' : 'runs'}`;
+  io.stdout(
+    result.action === 'repaired'
+      ? `latest.json in ${printable(result.location)} names run ${result.head.runId} again: its chain of ${chain} verifies.`
+      : `latest.json in ${printable(result.location)} is sound (run ${result.head.runId}, a chain of ${chain}): nothing to repair.`,
+  );
+  if (result.outside.length > 0)
+    io.stdout(
+      `Outside the chain, and named by verify: ${result.outside.map((runId) => `run ${runId}`).join(', ')}.`,
+    );
+  return ExitCode.ok;
 }
 
 /**

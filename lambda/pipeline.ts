@@ -10,14 +10,16 @@ import { diffReports } from './report/diff.ts';
 import { timingsOf } from './report/manifest.ts';
 import type { ClusterReport, DiffDocument, Report } from './report/model.ts';
 import { type Artifact, type ReportFormat, renderReport } from './report/render.ts';
-import { StoreError } from './store/errors.ts';
+import { BrokenHeadError, StoreError } from './store/errors.ts';
+import { withPublishLock } from './store/publish-lock.ts';
+import { type EarlierRun, publishedBefore, saveRun } from './store/publish-run.ts';
 import type { ReportStore } from './store/report-store.ts';
 import {
   loadPrevious,
   type PreviousState,
+  readHead,
   reportKeyOf,
   type StoredRun,
-  saveRun,
 } from './store/run-history.ts';
 import { writeArtifacts } from './store/write-artifacts.ts';
 import { RULES_VERSION, TOOL_VERSION } from './version.ts';
@@ -52,6 +54,8 @@ export interface PublishOptions {
   notifyDeps?: NotifyDeps;
   identity?: string;
   now?: () => Date;
+  /** How long to wait for another run that is publishing to the same store. @default PUBLISH_LOCK_WAIT_MS */
+  lockWaitMs?: number;
 }
 
 export interface ScanResult {
@@ -71,11 +75,22 @@ export interface ScanResult {
   reportLink?: string;
   /** What the notification stage did; absent when the run was not stored (nothing is announced then). */
   notification?: NotificationOutcome;
+  /**
+   * The store already held this run id with the same report (a retried fleet aggregate): nothing
+   * was written or announced again, and `diff` and `artifacts` are the stored ones.
+   */
+  alreadyStored?: true;
 }
 
 export async function runScan(request: ScanRequest): Promise<ScanResult> {
   const now = request.now ?? (() => new Date());
   const startedAt = now();
+  // A broken head stops the run before it spends minutes reading clusters; a store that cannot
+  // be reached now is reported when the run is published.
+  if (request.store)
+    await readHead(request.store).catch((error: unknown) => {
+      if (error instanceof BrokenHeadError) throw error;
+    });
   const clusters = await auditFleet(request.sources, request.policy, {
     ...(request.concurrency !== undefined && { concurrency: request.concurrency }),
     ...(request.signal && { signal: request.signal }),
@@ -93,8 +108,7 @@ export async function publishRun(
   times: { startedAt: Date; auditedAt: Date },
   request: PublishOptions,
 ): Promise<ScanResult> {
-  const now = request.now ?? (() => new Date());
-  const { startedAt, auditedAt } = times;
+  const { startedAt } = times;
   const report = assembleReport(clusters, {
     runId: request.runId ?? newRunId(startedAt),
     generatedAt: startedAt,
@@ -103,43 +117,61 @@ export async function publishRun(
     ...(request.identity !== undefined && { identity: request.identity }),
     warnings: policyWarnings(request.policy),
   });
-  const previous: PreviousState = request.store
-    ? await loadPrevious(
-        request.store,
+  const { store } = request;
+  if (!store) return renderAndWrite(report, request, unstored('No report store: nothing to compare with.'));
+  // One publisher at a time: the previous run is read, and the new one chained onto it, while
+  // no other run can move the head in between.
+  const result = await withPublishLock(
+    store,
+    report.runId,
+    async () => {
+      const previous = await loadPrevious(
+        store,
         report.clusters.map((cluster) => cluster.name),
-      )
-    : {
-        clusters: new Map(),
-        clusterPointers: new Map(),
-        notes: ['No report store: nothing to compare with.'],
-      };
-  const diff = diffReports(report, previous);
-  const artifacts = await renderReport(report, request.formats, {
-    diff,
-    ...(previous.manifest && { previousManifest: previous.manifest }),
-  });
-  const written = request.outDir === undefined ? [] : await writeArtifacts(request.outDir, artifacts);
-  const result: ScanResult = { report, diff, artifacts, written };
-  if (!request.store) return result;
-  try {
-    result.stored = await saveRun(request.store, {
+        report.runId,
+      );
+      const earlier = await publishedBefore(store, report, previous);
+      if (earlier) return republished(report, earlier);
+      const scan = await renderAndWrite(report, request, previous);
+      try {
+        scan.stored = await saveRun(store, {
+          report,
+          artifacts: scan.artifacts,
+          previous,
+          timings: timingsOf(startedAt, times.auditedAt, (request.now ?? (() => new Date()))()),
+        });
+        if (scan.stored.pointerError) scan.storeError = scan.stored.pointerError;
+      } catch (error) {
+        scan.storeError =
+          error instanceof AuditError
+            ? error
+            : new StoreError(store.location, describeError(error), { cause: error });
+      }
+      return scan;
+    },
+    request.lockWaitMs === undefined ? {} : { waitMs: request.lockWaitMs },
+  ).catch(async (error: unknown) => {
+    // The store could not be read or locked (unreachable, a broken head, another publisher):
+    // nothing is stored, and the report written locally says it was compared with nothing.
+    if (!(error instanceof StoreError)) throw error;
+    const scan = await renderAndWrite(
       report,
-      artifacts,
-      previous,
-      timings: timingsOf(startedAt, auditedAt, now()),
-    });
-  } catch (error) {
-    result.storeError =
-      error instanceof AuditError
-        ? error
-        : new StoreError(request.store.location, describeError(error), { cause: error });
-    return result;
-  }
+      request,
+      unstored(
+        `${store.location} could not be read, so this run is compared with nothing and was not stored.`,
+      ),
+    );
+    scan.storeError = error;
+    return scan;
+  });
+  // A run published before by this run id was announced then (or is announced by the next run).
+  if (!result.stored || result.alreadyStored) return result;
+  const { diff, artifacts } = result;
   const key = reportKeyOf(report.runId, artifacts);
   if (key !== undefined) {
     result.reportKey = key;
     // A link that cannot be made (no credentials to sign with) costs the link, not the run.
-    result.reportLink = await request.store
+    result.reportLink = await store
       .link(
         key,
         request.linkExpiresInSeconds === undefined ? {} : { expiresInSeconds: request.linkExpiresInSeconds },
@@ -151,6 +183,40 @@ export async function publishRun(
     const message = result.reportLink === undefined ? diff : { ...diff, reportUrl: result.reportLink };
     result.notification = await notifyRun(message, request.notify, request.notifyDeps);
   }
+  return result;
+}
+
+/** Compares with the previous run, renders, and writes the report into outDir when there is one. */
+async function renderAndWrite(
+  report: Report,
+  request: PublishOptions,
+  previous: PreviousState,
+): Promise<ScanResult> {
+  const diff = diffReports(report, previous);
+  const artifacts = await renderReport(report, request.formats, {
+    diff,
+    ...(previous.manifest && { previousManifest: previous.manifest }),
+  });
+  const written = request.outDir === undefined ? [] : await writeArtifacts(request.outDir, artifacts);
+  return { report, diff, artifacts, written };
+}
+
+function unstored(note: string): PreviousState {
+  return { clusters: new Map(), clusterPointers: new Map(), notes: [note] };
+}
+
+/** The result of publishing a run id the store already held with the same report. */
+function republished(report: Report, earlier: EarlierRun): ScanResult {
+  const result: ScanResult = {
+    report,
+    diff: earlier.diff,
+    artifacts: earlier.artifacts,
+    written: [],
+    stored: earlier.stored,
+  };
+  // Finishing an attempt that stopped before the head moved is that attempt's first announcement.
+  if (!earlier.committedNow) result.alreadyStored = true;
+  if (earlier.stored.pointerError) result.storeError = earlier.stored.pointerError;
   return result;
 }
 

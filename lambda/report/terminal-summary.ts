@@ -82,6 +82,7 @@ const PROBLEM_LABELS: Record<VerifyProblem['kind'], string> = {
   removed: 'REMOVED',
   added: 'ADDED',
   unreadable: 'UNREADABLE',
+  unchained: 'UNCHAINED',
 };
 
 /** What `verify` prints: runs checked on stdout, problems on stderr. */
@@ -98,10 +99,8 @@ export function formatVerifyResult(
       out.push(
         `  ${run.intact ? 'ok ' : 'BAD'}  ${run.runId}  ${run.artifacts} artifacts${run.generatedAt ? `  ${run.generatedAt}` : ''}`,
       );
-    for (const runId of result.unchained)
-      out.push(
-        `  note: run ${runId} is not in the chain (an upload that did not finish, or a chain that was cut)`,
-      );
+    if (result.publishing)
+      out.push(`  note: run ${result.publishing} is being published now; it is not checked this time`);
   }
   for (const problem of result.problems)
     err.push(
@@ -112,7 +111,7 @@ export function formatVerifyResult(
     if (!options.quiet) out.push(`Chain of ${runs}: every artifact matches its manifest.`);
   } else {
     err.push(
-      `Chain of ${runs}: ${result.problems.length} ${result.problems.length === 1 ? 'problem' : 'problems'}. The evidence was changed or removed.`,
+      `Chain of ${runs}: ${result.problems.length} ${result.problems.length === 1 ? 'problem' : 'problems'}. The evidence is not whole: each line above says what and why.`,
     );
   }
   return { out, err, intact };

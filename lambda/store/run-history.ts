@@ -1,17 +1,11 @@
 import { describeError } from '../errors.ts';
 import { isRecord } from '../kube/objects.ts';
 import type { PreviousCluster, PreviousReading, PreviousRuns } from '../report/diff.ts';
-import {
-  buildManifest,
-  type ManifestLink,
-  type RunManifest,
-  type RunTimings,
-  serialiseManifest,
-  sha256Hex,
-} from '../report/manifest.ts';
+import { MANIFEST_KIND, type ManifestLink, type RunManifest, sha256Hex } from '../report/manifest.ts';
 import type { ClusterReport, ClusterStatus, Report } from '../report/model.ts';
 import type { Artifact } from '../report/render.ts';
 import { isSeverity } from '../rules/severity.ts';
+import { BrokenHeadError, type StoreError } from './errors.ts';
 import type { ReportStore } from './report-store.ts';
 
 /**
@@ -21,12 +15,14 @@ import type { ReportStore } from './report-store.ts';
  *   runs/<runId>/manifest.json                                  SHA-256 of each, link to the previous manifest
  *   clusters/<cluster>/latest.json                              the latest run that included the cluster
  *   latest.json                                                 the fleet's latest run (the head of the chain)
+ *   publish-lock.json                                           who is publishing now (publish-lock.ts)
  *
- * Runs are never rewritten; only the pointers move, and only after every object of a run is stored.
+ * Runs are never rewritten; only the pointers move, and only after every object of a run is
+ * stored (publish-run.ts).
  */
 export const FLEET_POINTER_KEY = 'latest.json';
 export const MANIFEST_NAME = 'manifest.json';
-const JSON_TYPE = 'application/json; charset=utf-8';
+export const JSON_TYPE = 'application/json; charset=utf-8';
 const RUN_ID = /^[0-9]{8}T[0-9]{6}Z-[0-9a-f]{6}$/;
 
 export interface FleetPointer {
@@ -74,23 +70,129 @@ export function clusterPointerKey(name: string): string {
   return `clusters/${clusterSegment(name)}/latest.json`;
 }
 
+/** latest.json as read, checked against the run it names: what a new run chains onto. */
+export interface ChainHead {
+  pointer: FleetPointer;
+  /** The pointer object's version: moving the head replaces exactly this version. */
+  version: string;
+  manifest: RunManifest;
+}
+
+/**
+ * Reads the head of the chain and checks it against the stored runs. Undefined for a store
+ * that has no complete run yet. Throws `BrokenHeadError` for a pointer that cannot be trusted:
+ * unreadable; naming a run whose manifest is missing or differs; missing while the store holds
+ * complete runs; or behind a complete run that already chains onto it (a publish that stopped
+ * before moving it, or a pointer moved back). A run is never chained onto such a head: that
+ * would start a second chain or fork this one.
+ *
+ * `publishing` is the run being published now: an earlier attempt of it that stopped before
+ * moving the head is finished by the publish, not a broken head.
+ */
+export async function readHead(
+  store: ReportStore,
+  options: { publishing?: string } = {},
+): Promise<ChainHead | undefined> {
+  const object = await store.getVersioned(FLEET_POINTER_KEY);
+  const broken = (message: string) => new BrokenHeadError(store.location, FLEET_POINTER_KEY, message);
+  const complete = [...(await runFolders(store))]
+    .filter(([runId, names]) => names.includes(MANIFEST_NAME) && runId !== options.publishing)
+    .map(([runId]) => runId);
+  if (object === undefined) {
+    if (complete.length > 0)
+      throw broken(
+        `is missing, but the store holds ${complete.length} complete ${complete.length === 1 ? 'run' : 'runs'} (the newest: ${complete.at(-1)})`,
+      );
+    return undefined;
+  }
+  const pointer = parseJsonBytes(object.body);
+  if (!isFleetPointer(pointer)) throw broken('cannot be read: it is not a pointer this tool writes');
+  const manifestKey = runKey(pointer.runId, MANIFEST_NAME);
+  const bytes = await store.get(manifestKey);
+  if (bytes === undefined) throw broken(`names run ${pointer.runId}, but ${manifestKey} is missing`);
+  if (sha256Hex(bytes) !== pointer.manifestSha256)
+    throw broken(`names run ${pointer.runId}, but the SHA-256 of ${manifestKey} is not the one it records`);
+  const manifest = parseManifest(bytes);
+  if (manifest?.runId !== pointer.runId)
+    throw broken(`names run ${pointer.runId}, whose manifest cannot be read`);
+  // Run ids start with their time, so a run chained after the head almost always sorts after
+  // it: only those manifests are read, not the whole history.
+  for (const runId of complete.filter((candidate) => candidate > pointer.runId)) {
+    const later = await store.get(runKey(runId, MANIFEST_NAME));
+    if (later !== undefined && parseManifest(later)?.previous?.runId === pointer.runId)
+      throw broken(
+        `names run ${pointer.runId}, but the complete run ${runId} already chains onto it: a publish stopped before moving latest.json, or latest.json was moved back`,
+      );
+  }
+  return { pointer, version: object.version, manifest };
+}
+
+/** `runs/<id>/<name>` keys grouped by run id, oldest run first; anything else under runs/ is ignored. */
+export async function runFolders(store: ReportStore): Promise<Map<string, string[]>> {
+  const runs = new Map<string, string[]>();
+  for (const key of await store.list('runs/')) {
+    const [, runId, name, ...rest] = key.split('/');
+    if (runId === undefined || name === undefined || rest.length > 0 || !isRunId(runId)) continue;
+    runs.set(runId, [...(runs.get(runId) ?? []), name]);
+  }
+  return new Map([...runs].sort(([a], [b]) => a.localeCompare(b)));
+}
+
+/** A manifest's shape: enough to follow the chain. verify checks each artifact entry on its own. */
+export function parseManifest(bytes: Uint8Array): RunManifest | undefined {
+  const value = parseJsonBytes(bytes);
+  if (!isRecord(value)) return undefined;
+  const manifest = value as Partial<RunManifest>;
+  const previous = manifest.previous as Partial<ManifestLink> | undefined;
+  return manifest.kind === MANIFEST_KIND &&
+    isRunId(manifest.runId) &&
+    Array.isArray(manifest.artifacts) &&
+    (previous === undefined ||
+      (isRecord(previous) && isRunId(previous.runId) && isSha256(previous.manifestSha256)))
+    ? (manifest as RunManifest)
+    : undefined;
+}
+
+/** A file name a run may hold: one key segment, never `.` or `..`. */
+export function isArtifactName(value: unknown): value is string {
+  return typeof value === 'string' && /^[A-Za-z0-9._-]{1,200}$/.test(value) && !/^\.+$/.test(value);
+}
+
+export function isSha256(value: unknown): value is string {
+  return typeof value === 'string' && /^[0-9a-f]{64}$/.test(value);
+}
+
+/** JSON from stored bytes; undefined when they are not UTF-8 JSON. */
+export function parseJsonBytes(bytes: Uint8Array): unknown {
+  try {
+    return JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes));
+  } catch {
+    return undefined;
+  }
+}
+
 /** What the store knows before this run: the readings to compare with, and the head of the chain. */
 export interface PreviousState extends PreviousRuns {
   /** The previous run's manifest, which this run's manifest links to. */
   manifest?: ManifestLink;
+  /** The head this run chains onto; absent for the first run of a store. */
+  head?: ChainHead;
   clusterPointers: ReadonlyMap<string, ClusterPointer>;
 }
 
 /**
- * Reads what the diff compares with. Never throws: a missing, unreadable or malformed pointer or
- * report gives a comparison with nothing for what it concerns, and a note that says so.
+ * Reads what the diff compares with. The head must be sound (`readHead` throws otherwise): this
+ * run chains onto it. A missing, unreadable or malformed cluster pointer or report only limits
+ * the comparison for what it concerns, with a note that says so.
  */
 export async function loadPrevious(
   store: ReportStore,
   clusterNames: readonly string[],
+  runId?: string,
 ): Promise<PreviousState> {
   const notes: string[] = [];
-  const fleet = await readJson(store, FLEET_POINTER_KEY, isFleetPointer, notes);
+  const head = await readHead(store, runId === undefined ? {} : { publishing: runId });
+  const fleet = head?.pointer;
   const reports = new Map<string, Promise<Report | undefined>>();
   const reportOf = (runId: string) => {
     let report = reports.get(runId);
@@ -108,7 +210,27 @@ export async function loadPrevious(
   const clusters = new Map<string, PreviousCluster>();
   const clusterPointers = new Map<string, ClusterPointer>();
   for (const name of clusterNames) {
-    const pointer = await readJson(store, clusterPointerKey(name), isClusterPointer, notes);
+    let pointer = await readJson(store, clusterPointerKey(name), isClusterPointer, notes);
+    // The head is written before the cluster pointers: one that lags behind it (its write
+    // failed) is read from the head's run instead.
+    if (fleet?.clusters.includes(name) && pointer?.runId !== fleet.runId) {
+      const inHead = await readingOf(fleet.runId, name);
+      if (inHead) {
+        notes.push(
+          `${clusterPointerKey(name)} does not name the latest run ${fleet.runId}, which read cluster ${name}: it is compared with that run.`,
+        );
+        pointer = {
+          kind: 'dockershim-audit.cluster-latest',
+          cluster: name,
+          runId: fleet.runId,
+          generatedAt: fleet.generatedAt,
+          status: inHead.cluster.status,
+          ...(inHead.cluster.status === 'complete'
+            ? { lastCompleteRunId: fleet.runId }
+            : pointer?.lastCompleteRunId !== undefined && { lastCompleteRunId: pointer.lastCompleteRunId }),
+        };
+      }
+    }
     if (!pointer) continue;
     clusterPointers.set(name, pointer);
     const latest = await readingOf(pointer.runId, name);
@@ -132,7 +254,8 @@ export async function loadPrevious(
       `No earlier run in ${store.location}: this run is the baseline, and every finding counts as new.`,
     );
   const state: PreviousState = { clusters, clusterPointers, notes };
-  if (fleet) {
+  if (head && fleet) {
+    state.head = head;
     state.runId = fleet.runId;
     state.fleetClusters = fleet.clusters;
     state.manifest = { runId: fleet.runId, manifestSha256: fleet.manifestSha256 };
@@ -147,55 +270,14 @@ export interface StoredRun {
   keys: string[];
   manifest: RunManifest;
   manifestSha256: string;
+  /**
+   * The run is stored and is the head of the chain, but a cluster's pointer could not be
+   * written; the next run reads that cluster from the head instead.
+   */
+  pointerError?: StoreError;
 }
 
-/**
- * Stores a run: its artifacts, then its manifest, then the pointers. Any failure throws before
- * a pointer moves, so the next run still compares with, and links to, the last stored run.
- */
-export async function saveRun(
-  store: ReportStore,
-  run: { report: Report; artifacts: readonly Artifact[]; timings: RunTimings; previous: PreviousState },
-): Promise<StoredRun> {
-  const { report, artifacts, previous } = run;
-  const manifest = buildManifest(report, artifacts, {
-    timings: run.timings,
-    ...(previous.manifest && { previous: previous.manifest }),
-  });
-  const manifestBody = serialiseManifest(manifest);
-  const keys: string[] = [];
-  for (const artifact of artifacts) {
-    const key = runKey(report.runId, artifact.name);
-    await store.put(key, artifact.body, artifact.contentType);
-    keys.push(key);
-  }
-  const manifestKey = runKey(report.runId, MANIFEST_NAME);
-  await store.put(manifestKey, manifestBody, JSON_TYPE);
-  keys.push(manifestKey);
-
-  for (const cluster of report.clusters) {
-    const pointer = clusterPointer(report, cluster, previous.clusterPointers.get(cluster.name));
-    await store.put(clusterPointerKey(cluster.name), pointerBody(pointer), JSON_TYPE);
-  }
-  const manifestSha256 = sha256Hex(manifestBody);
-  const fleet: FleetPointer = {
-    kind: 'dockershim-audit.latest',
-    runId: report.runId,
-    generatedAt: report.generatedAt,
-    manifestSha256,
-    clusters: report.clusters.map((cluster) => cluster.name),
-  };
-  await store.put(FLEET_POINTER_KEY, pointerBody(fleet), JSON_TYPE);
-  return {
-    runId: report.runId,
-    location: `${store.location}/runs/${report.runId}/`,
-    keys,
-    manifest,
-    manifestSha256,
-  };
-}
-
-function clusterPointer(
+export function clusterPointer(
   report: Report,
   cluster: ClusterReport,
   before: ClusterPointer | undefined,
@@ -212,7 +294,7 @@ function clusterPointer(
   return pointer;
 }
 
-function pointerBody(pointer: FleetPointer | ClusterPointer): string {
+export function pointerBody(pointer: FleetPointer | ClusterPointer): string {
   return `${JSON.stringify(pointer, null, 2)}\n`;
 }
 
@@ -256,8 +338,7 @@ export function isFleetPointer(value: unknown): value is FleetPointer {
     isRecord(value) &&
     value.kind === 'dockershim-audit.latest' &&
     isRunId(value.runId) &&
-    typeof value.manifestSha256 === 'string' &&
-    /^[0-9a-f]{64}$/.test(value.manifestSha256) &&
+    isSha256(value.manifestSha256) &&
     Array.isArray(value.clusters) &&
     value.clusters.every((name) => typeof name === 'string')
   );

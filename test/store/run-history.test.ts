@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { LocalDirectoryStore } from '../../lambda/store/local-store.ts';
 import { clusterPointerKey, clusterSegment } from '../../lambda/store/run-history.ts';
+import { verifyStore } from '../../lambda/store/verify.ts';
 import { FIXTURES_DIR } from '../helpers/paths.ts';
 import { assertValidDiff, assertValidManifest } from '../helpers/report-schema.ts';
 import {
@@ -82,7 +83,7 @@ describe('run history in a local folder', () => {
     expect(markdown).toContain('This run read the cluster only partially');
   });
 
-  test('an unreadable previous run: a diff against nothing with a note, never a crash', async () => {
+  test('an unreadable previous report or cluster pointer: a diff against nothing with a note, never a crash', async () => {
     const dir = await tempDir();
     const store = new LocalDirectoryStore(dir);
     const input = await writeSnapshot(dir, 'in.json', [socketAgent('agent')]);
@@ -95,15 +96,15 @@ describe('run history in a local folder', () => {
     expect(second.diff.notes.join('\n')).toMatch(/report\.json .* is not valid JSON/);
     expect(second.diff.notes.join('\n')).toMatch(/compared with nothing/);
 
-    await writeFile(join(dir, 'latest.json'), 'garbage');
     await writeFile(join(dir, clusterPointerKey('prod')), JSON.stringify({ kind: 'something else' }));
     const third = await scanManifests({ prod: [input] }, store);
-    expect(third.diff.baseline).toBe(true);
     expect(third.diff.notes).toEqual([
-      expect.stringMatching(/^latest\.json .* is not valid JSON/),
       expect.stringMatching(/^clusters\/prod\/latest\.json .* is not what this tool writes/),
+      expect.stringMatching(/^clusters\/prod\/latest\.json does not name the latest run/),
     ]);
-    expect(third.stored?.manifest.previous).toBeUndefined();
+    // The head is sound, so the run still chains onto the one before.
+    expect(third.stored?.manifest.previous?.runId).toBe(second.report.runId);
+    expect(third.diff.clusters[0]?.previousRunId).toBe(second.report.runId);
   });
 
   test('cluster names that are not file names: EKS ARNs, dots, slashes, non-ASCII', async () => {
@@ -122,16 +123,22 @@ describe('run history in a local folder', () => {
     expect(second.diff.clusters[0]?.unchanged).toBe(1);
   });
 
-  test('a pointer that cannot be written: the run reports a store error and the fleet pointer stays', async () => {
+  test('a cluster pointer that cannot be written: the run is stored and chained, the error says so, the next run reads the cluster from the head', async () => {
     const dir = await tempDir();
     const store = new LocalDirectoryStore(dir);
     const input = await writeSnapshot(dir, 'in.json', [socketAgent('agent')]);
-    const first = await scanManifests({ prod: [input] }, store);
+    await scanManifests({ prod: [input] }, store);
     await mkdir(join(dir, clusterPointerKey('qa')), { recursive: true });
     const failed = await scanManifests({ qa: [input] }, store);
-    expect(failed.storeError?.code).toBe('STORE_FAILED');
+    expect(failed.storeError?.code).toBe('POINTER_FAILED');
     expect(failed.storeError?.message).toContain(clusterPointerKey('qa'));
-    expect(JSON.parse(await readFile(join(dir, 'latest.json'), 'utf8')).runId).toBe(first.report.runId);
+    expect(failed.storeError?.message).toContain('is stored and is the latest run');
+    expect(JSON.parse(await readFile(join(dir, 'latest.json'), 'utf8')).runId).toBe(failed.report.runId);
+    expect((await verifyStore(store)).problems).toEqual([]);
+
+    const next = await scanManifests({ qa: [input] }, store);
+    expect(next.diff.clusters[0]?.previousRunId).toBe(failed.report.runId);
+    expect(next.diff.clusters[0]?.unchanged).toBe(1);
   });
 
   test('the report link of a folder store is the stored HTML report', async () => {

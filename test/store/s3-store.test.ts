@@ -91,8 +91,10 @@ describe('S3 report store (real SDK client against an S3 server on loopback)', (
       const run = await scanManifests({ prod: [input] }, store);
       expect(run.storeError).toBeUndefined();
       const puts = proxy.requests.filter((request) => request.method === 'PUT');
-      // report.json, diff.json, report.html, report.md, manifest.json, the cluster's and the fleet's pointer
-      expect(puts.length).toBe(7);
+      // the publishing lease, report.json, diff.json, report.html, report.md, manifest.json, the
+      // fleet's and the cluster's pointer
+      expect(puts.length).toBe(8);
+      expect(puts[0]?.path).toMatch(/\/kms\/publish-lock\.json/);
       for (const put of puts) {
         expect(put.headers['x-amz-server-side-encryption']).toBe('aws:kms');
         expect(put.headers['x-amz-server-side-encryption-aws-kms-key-id']).toBe('alias/audit-evidence');
@@ -145,10 +147,17 @@ describe('S3 report store (real SDK client against an S3 server on loopback)', (
     const next = await scanManifests({ prod: [input] }, store);
     expect(next.diff.previousRunId).toBe(first.report.runId);
     expect(next.stored?.manifest.previous?.runId).toBe(first.report.runId);
+    // The chain is whole; the failed upload's folder is named, and not as tampering.
     const verified = await verifyStore(store);
-    expect(verified.problems).toEqual([]);
     expect(verified.runs.map((run) => run.runId)).toEqual([next.report.runId, first.report.runId]);
     expect(verified.unchained).toEqual([failed.report.runId]);
+    expect(verified.problems).toEqual([
+      {
+        kind: 'unchained',
+        key: `runs/${failed.report.runId}/`,
+        detail: expect.stringMatching(/no manifest: a publish that failed .* Not tampering/),
+      },
+    ]);
   });
 
   test('verify names an artifact that was overwritten in the bucket', async () => {

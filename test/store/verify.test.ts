@@ -77,7 +77,9 @@ describe('verify walks the hash chain', () => {
       ['removed', `runs/${runs[2]}/diff.json`],
       ['added', `runs/${runs[2]}/extra.html`],
       ['removed', `runs/${runs[1]}/manifest.json`],
+      ['unchained', `runs/${runs[0]}/`],
     ]);
+    expect(result.problems[3]?.detail).toContain('the chain is cut above it');
     expect(result.unchained).toEqual([runs[0]]);
   });
 
