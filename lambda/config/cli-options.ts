@@ -6,6 +6,7 @@ import { REPORT_FORMATS, type ReportFormat } from '../report/render.ts';
 import { isSeverity, SEVERITIES, type Severity } from '../rules/severity.ts';
 import { parseStoreLocation, type StoreLocation } from '../store/open-store.ts';
 import { MAX_LINK_SECONDS, MIN_LINK_SECONDS } from '../store/report-store.ts';
+import { isRunId } from '../store/run-history.ts';
 import {
   type NotifyOptions,
   parseNotifyFlags,
@@ -52,12 +53,19 @@ export interface VerifyOptions {
   quiet: boolean;
 }
 
+export interface RepairOptions {
+  store: StoreLocation;
+  /** The run latest.json should name, when several runs are the newest of a chain. */
+  runId?: string;
+}
+
 export type RulesFormat = 'text' | 'json' | 'markdown';
 
 export type CliCommand =
   | { command: 'scan'; options: ScanOptions }
   | { command: 'rules'; format: RulesFormat }
   | { command: 'verify'; options: VerifyOptions }
+  | { command: 'repair'; options: RepairOptions }
   | { command: 'help'; topic?: string }
   | { command: 'version' };
 
@@ -67,13 +75,14 @@ export const HELP = {
 Usage:
   dockershim-audit scan [source] [options]   audit and write the report
   dockershim-audit verify [--store S]        check the stored runs' evidence (hash chain)
+  dockershim-audit repair [--store S]        re-derive latest.json from the verified chain
   dockershim-audit rules [--format F]        list the rules (text, json, markdown)
   dockershim-audit help [command]            help for a command
   dockershim-audit --version
 
 Run "dockershim-audit scan --help" for the scan options.
 Exit codes: 0 done, 1 error or incomplete input, 2 usage error, 3 findings at or above --fail-on,
-4 verify found a changed or missing artifact.`,
+4 verify found evidence that is not whole (changed, missing, added, or outside the chain).`,
   scan: `Usage: dockershim-audit scan [source] [options]
 
 Sources (with none: the current kubeconfig context, or the bundled demo when there is
@@ -125,10 +134,24 @@ Walks the hash chain of the stored runs from the latest back to the first: every
 must match the SHA-256 in its run's manifest, and every manifest the hash the next run
 recorded. Names each artifact that was changed, removed or added.
 
+Every run folder the chain does not reach is a problem too, with the reason: a publish that
+failed before the run was complete, a fork, or a chain that was cut.
+
   --store LOCATION      s3://BUCKET/PREFIX or a folder (default: ${DEFAULT_OUT_DIR})
   --quiet               print only problems
 
-Exit codes: 0 intact, 1 the store could not be read, 2 usage error, 4 changed or missing evidence.`,
+Exit codes: 0 intact, 1 the store could not be read, 2 usage error, 4 evidence that is not whole.`,
+  repair: `Usage: dockershim-audit repair [--store LOCATION] [--run RUN_ID]
+
+When latest.json (the head of the chain) is missing or unreadable, scan stores nothing rather
+than start a second chain. repair writes latest.json again: it names the newest run of the
+stored chain, after verifying that chain back to its first run. No run is changed. With
+several runs that are each the newest of a chain (a fork), name the one to keep with --run.
+
+  --store LOCATION      s3://BUCKET/PREFIX or a folder (default: ${DEFAULT_OUT_DIR})
+  --run RUN_ID          the run latest.json should name
+
+Exit codes: 0 repaired or nothing to repair, 1 refused (the reason and a hint say why), 2 usage error.`,
   rules: `Usage: dockershim-audit rules [--format text|json|markdown]
 
 Lists every rule with its id, severity and title (json and markdown add the rationale,
@@ -144,9 +167,10 @@ export function parseCommandLine(argv: readonly string[]): CliCommand {
   if (first === 'scan') return parseScan(rest);
   if (first === 'rules') return parseRules(rest);
   if (first === 'verify') return parseVerify(rest);
+  if (first === 'repair') return parseRepair(rest);
   throw new UsageError(
     `unknown command "${first}"`,
-    'Commands: scan, verify, rules, help. Run "dockershim-audit --help".',
+    'Commands: scan, verify, repair, rules, help. Run "dockershim-audit --help".',
   );
 }
 
@@ -287,6 +311,27 @@ function parseVerify(argv: readonly string[]): CliCommand {
     options: {
       store: parseStoreLocation(nonEmpty(values.store, '--store') ?? DEFAULT_OUT_DIR),
       quiet: values.quiet === true,
+    },
+  };
+}
+
+function parseRepair(argv: readonly string[]): CliCommand {
+  const { values, positionals } = parseStrict(argv, {
+    store: { type: 'string' },
+    run: { type: 'string' },
+    help: { type: 'boolean', short: 'h' },
+  });
+  if (values.help) return { command: 'help', topic: 'repair' };
+  if (positionals.length > 0)
+    throw new UsageError(`unexpected argument "${positionals[0]}"`, 'Name the store with --store LOCATION.');
+  const runId = nonEmpty(values.run, '--run');
+  if (runId !== undefined && !isRunId(runId))
+    throw new UsageError(`--run: "${runId}" is not a run id`, 'Run ids look like 20261122T030000Z-3f9a1c.');
+  return {
+    command: 'repair',
+    options: {
+      store: parseStoreLocation(nonEmpty(values.store, '--store') ?? DEFAULT_OUT_DIR),
+      ...(runId !== undefined && { runId }),
     },
   };
 }
