@@ -1,6 +1,7 @@
 import type { Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type { ClusterEntry } from '../lambda/config/lambda-config.ts';
+import { PUBLISH_LOCK_KEY } from '../lambda/store/publish-lock.ts';
 
 export interface AuditPermissionsInput {
   clusters: readonly ClusterEntry[];
@@ -8,6 +9,8 @@ export interface AuditPermissionsInput {
   /** The evidence prefix, ending in `/`. */
   prefix: string;
   bucketKeyArn: string;
+  /** Fleet mode: the bucket where per-cluster results wait for the aggregate. */
+  stagingBucketArn?: string;
   configParameterArn: string;
   webhookSecretArn?: string;
   secretsKmsKeyArns: readonly string[];
@@ -96,12 +99,35 @@ export function auditPolicyStatements(stack: Stack, input: AuditPermissionsInput
       resources: [input.bucketArn],
       conditions: { StringLike: { 's3:prefix': [input.prefix, `${input.prefix}*`] } },
     }),
+    // The publishing lease is the one object the function deletes there (a delete marker: the
+    // bucket keeps its versions). Runs and pointers are never deleted.
+    new iam.PolicyStatement({
+      sid: 'ReleasePublishLock',
+      actions: ['s3:DeleteObject'],
+      resources: [`${input.bucketArn}/${input.prefix}${PUBLISH_LOCK_KEY}`],
+    }),
     new iam.PolicyStatement({
       sid: 'UseEvidenceKey',
       actions: ['kms:Encrypt', 'kms:Decrypt', 'kms:GenerateDataKey'],
       resources: [input.bucketKeyArn],
     }),
   );
+  if (input.stagingBucketArn !== undefined) {
+    statements.push(
+      new iam.PolicyStatement({
+        sid: 'ReadWriteDeleteFleetStaging',
+        actions: ['s3:GetObject', 's3:PutObject', 's3:DeleteObject'],
+        resources: [`${input.stagingBucketArn}/${input.prefix}staging/*`],
+      }),
+      // Listing a run's staged results to remove them; it also makes a missing one a 404, not a 403.
+      new iam.PolicyStatement({
+        sid: 'ListFleetStaging',
+        actions: ['s3:ListBucket'],
+        resources: [input.stagingBucketArn],
+        conditions: { StringLike: { 's3:prefix': [`${input.prefix}staging/*`] } },
+      }),
+    );
+  }
   if (input.snsTopicArn !== undefined) {
     statements.push(
       new iam.PolicyStatement({

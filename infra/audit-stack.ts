@@ -7,6 +7,7 @@ import { auditPolicyStatements } from './audit-permissions.ts';
 import { AuditSchedule } from './audit-schedule.ts';
 import { ClusterAccessEntries } from './cluster-access-entries.ts';
 import { EvidenceBucket } from './evidence-bucket.ts';
+import { FleetStagingBucket } from './fleet-staging-bucket.ts';
 import { FleetStateMachine } from './fleet-state-machine.ts';
 import { arnToken } from './nag.ts';
 import { ServiceConfigParameter } from './service-config-parameter.ts';
@@ -36,6 +37,13 @@ export class AuditStack extends Stack {
       evidence: settings.evidence,
       accessLogDays: settings.logRetentionDays,
     });
+    const staging = fleetMode
+      ? new FleetStagingBucket(this, 'FleetStaging', {
+          key: this.evidence.key,
+          accessLogs: this.evidence.accessLogs,
+          expirationDays: settings.evidence.stagingExpirationDays,
+        })
+      : undefined;
     const config = new ServiceConfigParameter(this, 'ServiceConfig', settings.service);
     const webhookSecretArn =
       settings.webhookSecret.kind === 'create'
@@ -58,6 +66,7 @@ export class AuditStack extends Stack {
       environment: {
         [ServiceEnv.configParameter]: config.parameter.parameterName,
         [ServiceEnv.bucket]: this.evidence.bucket.bucketName,
+        ...(staging ? { [ServiceEnv.stagingBucket]: staging.bucket.bucketName } : {}),
         [ServiceEnv.prefix]: settings.evidence.prefix,
         [ServiceEnv.kmsKeyId]: this.evidence.key.keyArn,
         [ServiceEnv.linkExpirySeconds]: String(settings.evidence.linkExpirySeconds),
@@ -70,6 +79,7 @@ export class AuditStack extends Stack {
       bucketArn: this.evidence.bucket.bucketArn,
       prefix: settings.evidence.prefix,
       bucketKeyArn: this.evidence.key.keyArn,
+      ...(staging ? { stagingBucketArn: staging.bucket.bucketArn } : {}),
       configParameterArn: config.parameter.parameterArn,
       secretsKmsKeyArns: settings.secretsKmsKeyArns,
       ...(webhookSecretArn === undefined ? {} : { webhookSecretArn }),
@@ -80,8 +90,15 @@ export class AuditStack extends Stack {
     Validations.of(this.audit.role).acknowledge({
       id: `AwsSolutions-IAM5[Resource::${arnToken(this.evidence.bucket)}/${settings.evidence.prefix}*]`,
       reason:
-        'The function reads and writes every object under its evidence prefix (runs, pointers, staging); nothing outside it.',
+        'The function reads and writes every object under its evidence prefix (runs, pointers); nothing outside it.',
     });
+    if (staging) {
+      Validations.of(this.audit.role).acknowledge({
+        id: `AwsSolutions-IAM5[Resource::${arnToken(staging.bucket)}/${settings.evidence.prefix}staging/*]`,
+        reason:
+          "Fleet mode stages one object per cluster and run, named at run time, and removes them after the aggregate; only in the staging bucket's staging/ prefix.",
+      });
+    }
 
     if (settings.createAccessEntries) {
       new ClusterAccessEntries(this, 'ClusterAccess', {

@@ -81,16 +81,9 @@ export class EvidenceBucket extends Construct {
           ],
         },
         {
-          // Per-cluster results of a fleet run are only read by its aggregate step. Object Lock
-          // keeps each version until its retention ends; expiring them then keeps no clutter.
-          id: 'expire-fleet-staging',
-          prefix: `${evidence.prefix}staging/`,
-          expiration: Duration.days(evidence.stagingExpirationDays),
-          noncurrentVersionExpiration: Duration.days(1),
-        },
-        {
-          // latest.json pointers are rewritten on every run; a superseded version is no evidence
-          // (each manifest names its predecessor's hash) once its lock has run out.
+          // latest.json pointers are rewritten on every run, and publish-lock.json written and
+          // deleted; a superseded version is no evidence (each manifest names its predecessor's
+          // hash) once its lock has run out. Fleet staging has a bucket of its own.
           id: 'expire-superseded-versions',
           noncurrentVersionExpiration: retention,
           abortIncompleteMultipartUploadAfter: Duration.days(7),

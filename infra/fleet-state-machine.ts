@@ -16,8 +16,11 @@ export interface FleetStateMachineProps {
 
 /**
  * Fleet mode: plan → one audit per cluster in a Distributed Map → aggregate, all by the same
- * function. Each cluster's result goes to S3 (staging/<runId>/clusters/<name>.json) and the map
- * discards what the invocations return, so no state payload grows with the fleet.
+ * function. Each cluster's result goes to the staging bucket (staging/<runId>/clusters/<name>.json)
+ * and the map discards what the invocations return, so no state payload grows with the fleet.
+ * Every step may run twice (Step Functions retries, at-least-once invocations): plan derives
+ * the run id from the execution, a map item keeps the first staged result, and the aggregate
+ * of a run that is stored already writes nothing.
  */
 export class FleetStateMachine extends Construct {
   readonly stateMachine: sfn.StateMachine;
@@ -45,9 +48,13 @@ export class FleetStateMachine extends Construct {
       return task;
     };
 
+    // The run id comes from the execution, so a retried Plan plans the same run.
     const plan = invoke(
       'Plan',
-      sfn.TaskInput.fromObject({ mode: 'plan' }),
+      sfn.TaskInput.fromObject({
+        mode: 'plan',
+        execution: { 'name.$': '$$.Execution.Name', 'startTime.$': '$$.Execution.StartTime' },
+      }),
       'Starts a run: its id and the clusters to audit',
     );
     const auditEachCluster = sfn.DistributedMap.jsonPath(this, 'AuditEachCluster', {

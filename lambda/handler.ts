@@ -9,6 +9,7 @@ import { isRecord } from './kube/objects.ts';
 import {
   aggregateRun,
   auditOneCluster,
+  type FleetExecution,
   planRun,
   runAll,
   type ServiceContext,
@@ -30,7 +31,7 @@ export interface LambdaContext {
  */
 export type AuditEvent =
   | { mode: 'run' }
-  | { mode: 'plan' }
+  | { mode: 'plan'; execution?: FleetExecution }
   | { mode: 'cluster'; runId: string; cluster: string }
   | { mode: 'aggregate'; runId: string };
 
@@ -56,7 +57,7 @@ export async function handler(
     const environment = readServiceEnvironment(process.env);
     const config = await loadServiceConfig(environment);
     if (request.mode === 'plan') {
-      const plan = planRun(config, new Date());
+      const plan = planRun(config, new Date(), request.execution);
       log({ level: 'info', message: 'fleet run planned', ...plan });
       return plan;
     }
@@ -104,7 +105,9 @@ function parseEvent(event: unknown): AuditEvent {
     return { mode: 'run' };
   if (!isRecord(event)) throw new ConfigError('event', 'must be an object');
   const { mode } = event;
-  if (mode === 'run' || mode === 'plan') return { mode };
+  if (mode === 'run') return { mode };
+  if (mode === 'plan')
+    return event.execution === undefined ? { mode } : { mode, execution: execution(event.execution) };
   if (mode === 'cluster' || mode === 'aggregate') {
     if (!isRunId(event.runId))
       throw new ConfigError('event', `mode ${mode} needs the runId of a planned run`);
@@ -118,6 +121,21 @@ function parseEvent(event: unknown): AuditEvent {
     `unknown mode ${JSON.stringify(mode)}`,
     'Modes: run (the default), plan, cluster, aggregate.',
   );
+}
+
+/** The state machine names its execution, so that planning it twice plans the same run. */
+function execution(value: unknown): FleetExecution {
+  const startTime =
+    isRecord(value) && typeof value.startTime === 'string' ? new Date(value.startTime) : undefined;
+  if (
+    !isRecord(value) ||
+    typeof value.name !== 'string' ||
+    value.name === '' ||
+    !startTime ||
+    Number.isNaN(startTime.getTime())
+  )
+    throw new ConfigError('event', 'mode plan: execution must be {"name": "...", "startTime": "<ISO time>"}');
+  return { name: value.name, startTime };
 }
 
 /** A run id starts with the time it was planned: `20261122T030000Z-3f9a1c`. */

@@ -17,6 +17,8 @@ export const ServiceEnv = {
   /** The configuration document itself (tests, small setups). */
   config: 'DOCKERSHIM_AUDIT_CONFIG',
   bucket: 'DOCKERSHIM_AUDIT_BUCKET',
+  /** Fleet mode: the bucket (without Object Lock) where per-cluster results wait for the aggregate. */
+  stagingBucket: 'DOCKERSHIM_AUDIT_STAGING_BUCKET',
   prefix: 'DOCKERSHIM_AUDIT_PREFIX',
   kmsKeyId: 'DOCKERSHIM_AUDIT_KMS_KEY_ID',
   /** Secrets Manager secret: JSON `{ "url": "...", "signingSecret": "..." }`. */
@@ -27,6 +29,7 @@ export const ServiceEnv = {
 export interface ServiceEnvironment {
   config: { parameterName: string } | { json: string };
   bucket: string;
+  stagingBucket?: string;
   /** Key prefix without leading or trailing `/`. */
   prefix: string;
   kmsKeyId?: string;
@@ -75,6 +78,16 @@ export function readServiceEnvironment(env: NodeJS.ProcessEnv): ServiceEnvironme
     prefix: (value(ServiceEnv.prefix) ?? '').replace(/^\/+|\/+$/g, ''),
     linkExpirySeconds,
   };
+  const stagingBucket = value(ServiceEnv.stagingBucket);
+  if (stagingBucket) {
+    if (stagingBucket === bucket)
+      throw new ConfigError(
+        ORIGIN,
+        `${ServiceEnv.stagingBucket} names the evidence bucket`,
+        'Staged results must be removable: the evidence bucket keeps every object under Object Lock.',
+      );
+    environment.stagingBucket = stagingBucket;
+  }
   const kmsKeyId = value(ServiceEnv.kmsKeyId);
   if (kmsKeyId) environment.kmsKeyId = kmsKeyId;
   const webhookSecretArn = value(ServiceEnv.webhookSecretArn);

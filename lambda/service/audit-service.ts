@@ -6,7 +6,7 @@ import { eksClusterSource, type LiveReadOptions, storedKubeconfigSource } from '
 import { applyPolicyConfig } from '../config/audit-config.ts';
 import { ConfigError } from '../config/errors.ts';
 import type { AuditServiceConfig, ClusterEntry } from '../config/lambda-config.ts';
-import type { ServiceEnvironment } from '../config/service-environment.ts';
+import { ServiceEnv, type ServiceEnvironment } from '../config/service-environment.ts';
 import type { NotifySettings } from '../notify/settings.ts';
 import { type PublishOptions, publishRun, runScan, type ScanResult } from '../pipeline.ts';
 import { newRunId } from '../report/assemble.ts';
@@ -14,8 +14,14 @@ import { type ClusterReport, ClusterStatus } from '../report/model.ts';
 import { REPORT_FORMATS } from '../report/render.ts';
 import { agentConfigMapNames } from '../rules/agents/agent-catalog.ts';
 import { openStore } from '../store/open-store.ts';
+import { chainedRun } from '../store/publish-run.ts';
 import type { ReportStore } from '../store/report-store.ts';
-import { readStagedClusterReport, stageClusterReport } from '../store/staging.ts';
+import {
+  readStagedClusterReport,
+  removeStagedRun,
+  stageClusterReport,
+  stagedClusterKey,
+} from '../store/staging.ts';
 
 /**
  * The audit as a service runs it: every configured cluster in one Lambda run, or, in fleet
@@ -76,6 +82,20 @@ async function evidenceStore(environment: ServiceEnvironment): Promise<ReportSto
   );
 }
 
+/** Fleet mode's per-cluster results: a bucket without Object Lock, so that they can be removed. */
+async function stagingStore(environment: ServiceEnvironment): Promise<ReportStore> {
+  if (environment.stagingBucket === undefined)
+    throw new ConfigError(
+      'Lambda environment',
+      `${ServiceEnv.stagingBucket} is not set`,
+      'Fleet mode stages per-cluster results in a bucket of their own, outside the Object Lock evidence bucket; the stack creates it with fleetMode stepfunctions.',
+    );
+  return openStore(
+    { type: 's3', bucket: environment.stagingBucket, prefix: environment.prefix },
+    environment.kmsKeyId === undefined ? {} : { kmsKeyId: environment.kmsKeyId },
+  );
+}
+
 function publishOptions(context: ServiceContext, policy: AuditPolicy, store: ReportStore): PublishOptions {
   return {
     policy,
@@ -105,22 +125,55 @@ export async function runAll(context: ServiceContext): Promise<ScanResult> {
   });
 }
 
-/** Fleet mode, first step: a run id and the clusters to fan out over. */
-export function planRun(config: AuditServiceConfig, now: Date): { runId: string; clusters: string[] } {
-  return { runId: newRunId(now), clusters: config.clusters.map((cluster) => cluster.name) };
+/** The Step Functions execution a fleet step belongs to. */
+export interface FleetExecution {
+  name: string;
+  startTime: Date;
 }
 
 /**
- * Fleet mode, one map item: audit one cluster and leave its result in the store for the
- * aggregate. It notifies nobody, so it never needs the webhook secret.
+ * Fleet mode, first step: a run id and the clusters to fan out over. It writes nothing; for an
+ * execution the run id comes from the execution's name and start, so planning it again (a
+ * retried or duplicated invocation) plans the same run.
+ */
+export function planRun(
+  config: AuditServiceConfig,
+  now: Date,
+  execution?: FleetExecution,
+): { runId: string; clusters: string[] } {
+  return {
+    runId: execution ? newRunId(execution.startTime, execution.name) : newRunId(now),
+    clusters: config.clusters.map((cluster) => cluster.name),
+  };
+}
+
+/**
+ * Fleet mode, one map item: audit one cluster and leave its result in the staging store for
+ * the aggregate. It notifies nobody, so it never needs the webhook secret. Run again for the
+ * same run (a retry, a duplicate), it returns the result staged first, or the stored run's
+ * once the aggregate has stored it, and audits nothing.
  */
 export async function auditOneCluster(
   context: Omit<ServiceContext, 'notify'>,
   runId: string,
   cluster: string,
-): Promise<{ cluster: string; status: ClusterStatus; findings: number; key: string }> {
+): Promise<{ cluster: string; status: ClusterStatus; findings: number; key: string; reused?: true }> {
   const entry = context.config.clusters.find((candidate) => candidate.name === cluster);
   if (!entry) throw new ConfigError('fleet event', `no cluster "${cluster}" in the configuration`);
+  const staging = await stagingStore(context.environment);
+  const key = stagedClusterKey(runId, cluster);
+  const summary = (report: ClusterReport) => ({
+    cluster,
+    status: report.status,
+    findings: report.findings.length,
+    key,
+  });
+  const staged = await readStagedClusterReport(staging, runId, cluster);
+  if (staged) return { ...summary(staged), reused: true };
+  const published = (await chainedRun(await evidenceStore(context.environment), runId))?.report;
+  const inRun = published?.clusters.find((candidate) => candidate.name === cluster);
+  if (inRun) return { ...summary(inRun), reused: true };
+
   const now = context.now ?? (() => new Date());
   const policy = policyOf(context.config, now());
   const [source] = serviceSources(context.config, policy, [entry]);
@@ -128,13 +181,15 @@ export async function auditOneCluster(
     signal: context.signal,
     onProgress: (name, message) => context.log({ level: 'info', cluster: name, message }),
   });
-  const key = await stageClusterReport(await evidenceStore(context.environment), runId, report);
-  return { cluster, status: report.status, findings: report.findings.length, key };
+  const first = await stageClusterReport(staging, runId, report);
+  return first.report === report ? summary(report) : { ...summary(first.report), reused: true };
 }
 
 /**
- * Fleet mode, last step: the staged results become one run. A cluster whose map item never
- * wrote a result (it failed or timed out) is `failed`, so it cannot make findings look resolved.
+ * Fleet mode, last step: the staged results become one run, and are removed once it is stored.
+ * A cluster whose map item never wrote a result (it failed or timed out) is `failed`, so it
+ * cannot make findings look resolved. Run again for a run that is stored already (a retry, a
+ * duplicate, at once or later), it returns that run and writes or announces nothing.
  */
 export async function aggregateRun(
   context: ServiceContext,
@@ -144,17 +199,40 @@ export async function aggregateRun(
   const now = context.now ?? (() => new Date());
   const policy = policyOf(context.config, now());
   const store = await evidenceStore(context.environment);
+  const staging = await stagingStore(context.environment);
+  const stored = async (): Promise<ScanResult | undefined> => {
+    const earlier = await chainedRun(store, runId);
+    if (earlier === undefined) return undefined;
+    await removeStagedRun(staging, runId);
+    const { report, diff, artifacts, stored: run } = earlier;
+    return {
+      report,
+      diff,
+      artifacts,
+      written: [],
+      stored: run,
+      alreadyStored: true,
+    };
+  };
+  const before = await stored();
+  if (before) return before;
   const clusters: ClusterReport[] = [];
   for (const entry of context.config.clusters) {
-    clusters.push(
-      (await readStagedClusterReport(store, runId, entry.name)) ?? missingCluster(entry.name, policy),
-    );
+    const staged = await readStagedClusterReport(staging, runId, entry.name);
+    // A result gone since the check above was removed by a duplicate that stored the run meanwhile.
+    if (!staged) {
+      const meanwhile = await stored();
+      if (meanwhile) return meanwhile;
+    }
+    clusters.push(staged ?? missingCluster(entry.name, policy));
   }
-  return publishRun(
+  const result = await publishRun(
     clusters,
     { startedAt, auditedAt: now() },
     { ...publishOptions(context, policy, store), runId },
   );
+  if (result.stored) await removeStagedRun(staging, runId);
+  return result;
 }
 
 function missingCluster(name: string, policy: AuditPolicy): ClusterReport {

@@ -16,6 +16,8 @@ export interface RunSummary {
   findings: SeverityCounts;
   changes: { new: number; resolved: number; unchanged: number; baseline: boolean };
   stored: boolean;
+  /** The run id was stored before (a retried or duplicated step): nothing was written or announced again. */
+  alreadyStored?: true;
   storeError?: string;
   reportKey?: string;
   notification?: { sent: boolean; ok: boolean; reason: string };
@@ -43,6 +45,7 @@ export function summariseRun(result: ScanResult, durationMs: number): RunSummary
     },
     stored: result.stored !== undefined,
   };
+  if (result.alreadyStored) summary.alreadyStored = true;
   if (result.reportKey !== undefined) summary.reportKey = result.reportKey;
   if (result.storeError) summary.storeError = result.storeError.message;
   if (result.notification) {

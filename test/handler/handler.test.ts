@@ -27,6 +27,7 @@ const CONFIG_PARAMETER = '/dockershim-audit/config';
 const FUNCTION_ARN = `arn:aws:lambda:us-east-1:${ACCOUNT}:function:dockershim-audit`;
 
 let s3: TestS3;
+let stagingBucket: string;
 let aws: FakeAws;
 let gke: ApiServerSimulator;
 let eks: ApiServerSimulator;
@@ -51,8 +52,8 @@ function setConfig(document: unknown): void {
   );
 }
 
-async function objectKeys(): Promise<string[]> {
-  const listed = await s3.client().send(new ListObjectsV2Command({ Bucket: s3.bucket }));
+async function objectKeys(bucket = s3.bucket): Promise<string[]> {
+  const listed = await s3.client().send(new ListObjectsV2Command({ Bucket: bucket }));
   return (listed.Contents ?? []).map((object) => object.Key ?? '').sort();
 }
 
@@ -68,6 +69,7 @@ const clusters = () => [
 
 beforeAll(async () => {
   s3 = await startTestS3();
+  stagingBucket = await s3.createBucket();
   aws = await startFakeAws();
   receiver = await startReceiver();
   const credentials = s3.connection().credentials ?? { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' };
@@ -108,6 +110,7 @@ beforeAll(async () => {
     AWS_ENDPOINT_URL_S3: s3.endpoint,
     DOCKERSHIM_AUDIT_CONFIG_PARAMETER: CONFIG_PARAMETER,
     DOCKERSHIM_AUDIT_BUCKET: s3.bucket,
+    DOCKERSHIM_AUDIT_STAGING_BUCKET: stagingBucket,
     DOCKERSHIM_AUDIT_PREFIX: 'audits/',
     DOCKERSHIM_AUDIT_WEBHOOK_SECRET_ARN: WEBHOOK_SECRET,
   });
@@ -249,8 +252,11 @@ describe('fleet mode: plan, one invocation per cluster, aggregate', () => {
       expect.objectContaining({ cluster: 'gke-main', status: 'complete' }),
       expect.objectContaining({ cluster: 'prod-eks', status: 'complete' }),
     ]);
-    expect(await objectKeys()).toContain(`audits/staging/${plan.runId}/clusters/gke-main.json`);
+    // Staged outside the evidence bucket (no Object Lock there), and removed once the run is stored.
+    expect(await objectKeys(stagingBucket)).toContain(`audits/staging/${plan.runId}/clusters/gke-main.json`);
+    expect((await objectKeys()).filter((key) => key.includes('staging/'))).toEqual([]);
     const summary = (await handler({ mode: 'aggregate', runId: plan.runId }, context())) as RunSummary;
+    expect((await objectKeys(stagingBucket)).filter((key) => key.includes(plan.runId))).toEqual([]);
     expect(webhookSecretReads()).toBe(readsBefore + 1);
     expect(summary).toMatchObject({
       runId: plan.runId,

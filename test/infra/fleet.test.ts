@@ -1,6 +1,6 @@
-import type { Template } from 'aws-cdk-lib/assertions';
+import { Match, type Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, test } from 'vitest';
-import { flatten, resourcesOf, synth } from '../helpers/infra.ts';
+import { flatten, policyStatements, resourcesOf, synth } from '../helpers/infra.ts';
 
 interface State {
   Type: string;
@@ -64,7 +64,11 @@ describe('fleet mode (fleetMode: stepfunctions)', () => {
       expect(task?.Parameters?.FunctionName).toMatch(/^<AuditFunction\w+\.Arn>$/);
       expect(task?.OutputPath).toBe('$.Payload');
     }
-    expect(definition.States.Plan?.Parameters?.Payload).toEqual({ mode: 'plan' });
+    // The run id comes from the execution: a retried Plan plans the same run.
+    expect(definition.States.Plan?.Parameters?.Payload).toEqual({
+      mode: 'plan',
+      execution: { 'name.$': '$$.Execution.Name', 'startTime.$': '$$.Execution.StartTime' },
+    });
     expect(map.ItemSelector).toEqual({
       mode: 'cluster',
       'runId.$': '$.runId',
@@ -102,6 +106,57 @@ describe('fleet mode (fleetMode: stepfunctions)', () => {
         'Lambda.TooManyRequestsException',
       ]);
     }
+  });
+
+  test('staged results go to a bucket of their own without Object Lock, removable by the function and expiring', () => {
+    const buckets = Object.entries(resourcesOf(template, 'AWS::S3::Bucket'));
+    const [stagingId, staging] = buckets.find(([id]) => id.startsWith('FleetStaging')) as [
+      string,
+      { Properties: Record<string, unknown> },
+    ];
+    const evidence = buckets.find(([id]) => id.startsWith('EvidenceBucket'))?.[1];
+    const keyId = Object.keys(resourcesOf(template, 'AWS::KMS::Key'))[0];
+
+    expect(evidence?.Properties?.ObjectLockEnabled).toBe(true);
+    expect(staging.Properties.ObjectLockEnabled).toBeUndefined();
+    expect(staging.Properties.VersioningConfiguration).toBeUndefined();
+    expect(staging.Properties.LifecycleConfiguration).toEqual({
+      Rules: [
+        {
+          Id: 'expire-fleet-staging',
+          Status: 'Enabled',
+          ExpirationInDays: 3,
+          AbortIncompleteMultipartUpload: { DaysAfterInitiation: 1 },
+        },
+      ],
+    });
+    expect(staging.Properties.BucketEncryption).toEqual({
+      ServerSideEncryptionConfiguration: [
+        {
+          BucketKeyEnabled: true,
+          ServerSideEncryptionByDefault: {
+            SSEAlgorithm: 'aws:kms',
+            KMSMasterKeyID: { 'Fn::GetAtt': [keyId, 'Arn'] },
+          },
+        },
+      ],
+    });
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Environment: { Variables: Match.objectLike({ DOCKERSHIM_AUDIT_STAGING_BUCKET: { Ref: stagingId } }) },
+    });
+
+    const statements = policyStatements(template);
+    const bySid = (sid: string) => statements.find((entry) => entry.Sid === sid);
+    expect(bySid('ReadWriteDeleteFleetStaging')).toMatchObject({
+      Action: ['s3:DeleteObject', 's3:GetObject', 's3:PutObject'],
+    });
+    expect(flatten(bySid('ReadWriteDeleteFleetStaging')?.Resource)).toMatch(
+      new RegExp(`^<${stagingId}\\.Arn>/audits/staging/\\*$`),
+    );
+    expect(bySid('ListFleetStaging')).toMatchObject({
+      Action: 's3:ListBucket',
+      Condition: { StringLike: { 's3:prefix': ['audits/staging/*'] } },
+    });
   });
 
   test('reserved concurrency lets the map run at its full concurrency', () => {

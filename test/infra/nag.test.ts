@@ -81,6 +81,7 @@ describe('cdk-nag (AwsSolutions) and CloudFormation validation', () => {
       'AwsSolutions-IAM5[…]',
       'AwsSolutions-IAM5[…]',
       'AwsSolutions-IAM5[…]',
+      'AwsSolutions-IAM5[…]',
       'AwsSolutions-S1',
       'AwsSolutions-SMG4',
       'AwsSolutions-SQS3',

@@ -224,7 +224,7 @@ describe('the stack as cdk.json describes it (single mode)', () => {
     });
   });
 
-  test('runs move to cheaper storage, fleet staging expires, superseded versions go when unlocked', () => {
+  test('runs move to cheaper storage and superseded versions go when unlocked; no fleet staging in the locked bucket', () => {
     const evidence = Object.entries(resourcesOf(template, 'AWS::S3::Bucket')).find(([id]) =>
       id.startsWith('EvidenceBucket'),
     )?.[1] as { Properties: { LifecycleConfiguration: { Rules: unknown[] } } };
@@ -235,13 +235,6 @@ describe('the stack as cdk.json describes it (single mode)', () => {
         Prefix: 'audits/runs/',
         Status: 'Enabled',
         Transitions: [{ StorageClass: 'STANDARD_IA', TransitionInDays: 30 }],
-      },
-      {
-        Id: 'expire-fleet-staging',
-        Prefix: 'audits/staging/',
-        Status: 'Enabled',
-        ExpirationInDays: 3,
-        NoncurrentVersionExpiration: { NoncurrentDays: 1 },
       },
       {
         Id: 'expire-superseded-versions',
@@ -392,6 +385,16 @@ describe('least privilege, for a fleet with every kind of cluster', () => {
       Resource: [expect.stringMatching(/^<EvidenceBucket\w+\.Arn>$/)],
       Condition: { StringLike: { 's3:prefix': ['audits/', 'audits/*'] } },
     });
+    // The one object the function may delete in the evidence bucket: its publishing lease.
+    expect(statement(template, 'ReleasePublishLock')).toMatchObject({
+      Action: ['s3:DeleteObject'],
+      Resource: [expect.stringMatching(/^<EvidenceBucket\w+\.Arn>\/audits\/publish-lock\.json$/)],
+    });
+    expect(
+      policyStatements(template).filter((entry) =>
+        asList(entry.Action as string | string[]).includes('s3:DeleteObject'),
+      ),
+    ).toHaveLength(1);
     expect(statement(template, 'UseEvidenceKey')).toMatchObject({
       Action: ['kms:Decrypt', 'kms:Encrypt', 'kms:GenerateDataKey'],
       Resource: [expect.stringMatching(/^<EvidenceKey\w+\.Arn>$/)],
