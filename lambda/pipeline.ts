@@ -12,7 +12,7 @@ import type { ClusterReport, DiffDocument, Report } from './report/model.ts';
 import { type Artifact, type ReportFormat, renderReport } from './report/render.ts';
 import { BrokenHeadError, StoreError } from './store/errors.ts';
 import { withPublishLock } from './store/publish-lock.ts';
-import { type EarlierRun, publishedBefore, saveRun } from './store/publish-run.ts';
+import { type EarlierRun, publishedBefore, saveRun, storedWhole } from './store/publish-run.ts';
 import type { ReportStore } from './store/report-store.ts';
 import {
   loadPrevious,
@@ -124,12 +124,13 @@ export async function publishRun(
   const result = await withPublishLock(
     store,
     report.runId,
-    async () => {
+    async (lease) => {
       const previous = await loadPrevious(
         store,
         report.clusters.map((cluster) => cluster.name),
-        report.runId,
+        { publishing: report.runId, ...(lease.interrupted && { interrupted: lease.interrupted }) },
       );
+      lease.settled();
       const earlier = await publishedBefore(store, report, previous);
       if (earlier) return republished(report, earlier);
       const scan = await renderAndWrite(report, request, previous);
@@ -146,6 +147,8 @@ export async function publishRun(
           error instanceof AuditError
             ? error
             : new StoreError(store.location, describeError(error), { cause: error });
+        // A run stored whole but not chained: the next publisher must not chain past it.
+        if (await storedWhole(store, report.runId)) lease.interrupt(report.runId);
       }
       return scan;
     },

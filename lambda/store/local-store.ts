@@ -27,9 +27,12 @@ const KEY_LOCK_WAIT_MS = 10_000;
 export class LocalDirectoryStore implements ReportStore {
   readonly location: string;
   readonly sameMachine = true;
+  private readonly keyLockWaitMs: number;
 
-  constructor(dir: string) {
+  /** @param options.keyLockWaitMs how long a compare-and-swap waits for a live process's lock (default 10 s) */
+  constructor(dir: string, options: { keyLockWaitMs?: number } = {}) {
     this.location = resolve(dir);
+    this.keyLockWaitMs = options.keyLockWaitMs ?? KEY_LOCK_WAIT_MS;
   }
 
   async get(key: string): Promise<Uint8Array | undefined> {
@@ -154,7 +157,7 @@ export class LocalDirectoryStore implements ReportStore {
   private async withKeyLock(key: string, action: () => Promise<void>): Promise<void> {
     const lockPath = `${this.pathOf(key)}.lock`;
     const owner = `${JSON.stringify({ pid: process.pid, host: hostname(), token: randomBytes(8).toString('hex') })}\n`;
-    const deadline = Date.now() + KEY_LOCK_WAIT_MS;
+    const deadline = Date.now() + this.keyLockWaitMs;
     for (let attempt = 0; !(await createFileExclusively(lockPath, owner)); attempt++) {
       const text = await readFile(lockPath, 'utf8').catch(() => undefined);
       const holder = parseLockOwner(text);

@@ -15,6 +15,13 @@ import type { ReportStore } from './report-store.ts';
  * only in the version written. A lease that outlives its holder (a crash) ends at `expiresAt`,
  * or at once in a local folder when the holder's pid is gone. The head's own compare-and-swap
  * stays the last word: a publisher whose lease ran out cannot fork the chain, only fail.
+ *
+ * A publish can stop after its run is complete and before latest.json names it (a crash, an
+ * outage). The next publisher must not chain onto the old head then, or the chain forks; so
+ * the lease carries the news: a holder that stopped there leaves the lease as a note naming
+ * the run (`interrupted`), and a crashed holder's lease names its run anyway. The publisher
+ * that takes the lease over gets that run id (`HeldLease.interrupted`) to check, and the note
+ * stays until a publisher or `repair` has dealt with it (`HeldLease.settled`).
  */
 export const PUBLISH_LOCK_KEY = 'publish-lock.json';
 /** Longer than publishing takes, S3 retries included; a crashed holder blocks no longer than this. */
@@ -31,6 +38,18 @@ export interface PublishLockRecord {
   token: string;
   acquiredAt: string;
   expiresAt: string;
+  /** Set when the holder stopped after storing this run and before moving latest.json. */
+  interrupted?: string;
+}
+
+/** What a publisher holding the lease knows and may say about the runs before it. */
+export interface HeldLease {
+  /** A run whose publish stopped (as far as the lease knows) before latest.json moved to it. */
+  readonly interrupted: string | undefined;
+  /** The interrupted run needs no more attention (it was checked, finished or repaired). */
+  settled(): void;
+  /** This publish stopped after storing its run and before moving latest.json. */
+  interrupt(runId: string): void;
 }
 
 export interface PublishLockOptions {
@@ -44,20 +63,44 @@ export interface PublishLockOptions {
 export async function withPublishLock<T>(
   store: ReportStore,
   runId: string,
-  action: () => Promise<T>,
+  action: (lease: HeldLease) => Promise<T>,
   options: PublishLockOptions = {},
 ): Promise<T> {
-  const version = await acquire(store, runId, options);
+  const held = await acquire(store, runId, options);
+  let note = held.interrupted;
+  const lease: HeldLease = {
+    interrupted: held.interrupted,
+    settled: () => {
+      note = undefined;
+    },
+    interrupt: (stopped) => {
+      note = stopped;
+    },
+  };
   try {
-    return await action();
+    return await action(lease);
   } finally {
     // A lease taken over after it ran out is the new holder's; and a release that fails leaves
     // a lease that ends by itself. Neither changes what the action stored.
-    await store.delete(PUBLISH_LOCK_KEY, { ifMatch: version }).catch(() => undefined);
+    const release =
+      note === undefined
+        ? store.delete(PUBLISH_LOCK_KEY, { ifMatch: held.version })
+        : store.put(PUBLISH_LOCK_KEY, leaseBody({ ...held.record, interrupted: note }), JSON_TYPE, {
+            ifMatch: held.version,
+          });
+    await release.catch(() => undefined);
   }
 }
 
-async function acquire(store: ReportStore, runId: string, options: PublishLockOptions): Promise<string> {
+function leaseBody(record: PublishLockRecord): string {
+  return `${JSON.stringify(record, null, 2)}\n`;
+}
+
+async function acquire(
+  store: ReportStore,
+  runId: string,
+  options: PublishLockOptions,
+): Promise<{ version: string; record: PublishLockRecord; interrupted?: string }> {
   const leaseMs = options.leaseMs ?? PUBLISH_LEASE_MS;
   const deadline = Date.now() + (options.waitMs ?? PUBLISH_LOCK_WAIT_MS);
   const token = randomBytes(8).toString('hex');
@@ -72,14 +115,21 @@ async function acquire(store: ReportStore, runId: string, options: PublishLockOp
       acquiredAt: new Date(now).toISOString(),
       expiresAt: new Date(now + leaseMs).toISOString(),
     };
-    const body = `${JSON.stringify(mine, null, 2)}\n`;
+    const body = leaseBody(mine);
     const current = await store.getVersioned(PUBLISH_LOCK_KEY);
     const holder = current === undefined ? undefined : parsePublishLock(current.body);
     try {
       if (current === undefined)
-        return await store.put(PUBLISH_LOCK_KEY, body, JSON_TYPE, { ifNoneMatch: '*' });
-      if (holder === undefined || isStale(holder, store, now))
-        return await store.put(PUBLISH_LOCK_KEY, body, JSON_TYPE, { ifMatch: current.version });
+        return {
+          version: await store.put(PUBLISH_LOCK_KEY, body, JSON_TYPE, { ifNoneMatch: '*' }),
+          record: mine,
+        };
+      if (holder === undefined || holder.interrupted !== undefined || isStale(holder, store, now)) {
+        const version = await store.put(PUBLISH_LOCK_KEY, body, JSON_TYPE, { ifMatch: current.version });
+        // A note names its run; a holder that crashed may have stopped anywhere, its run included.
+        const interrupted = holder?.interrupted ?? holder?.runId;
+        return { version, record: mine, ...(interrupted !== undefined && { interrupted }) };
+      }
     } catch (error) {
       if (!(error instanceof WriteConflictError)) throw error;
       continue; // another publisher was quicker: look again
@@ -100,7 +150,9 @@ function isStale(holder: PublishLockRecord, store: ReportStore, now: number): bo
 export async function currentPublishLock(store: ReportStore): Promise<PublishLockRecord | undefined> {
   const current = await store.get(PUBLISH_LOCK_KEY);
   const holder = current === undefined ? undefined : parsePublishLock(current);
-  return holder !== undefined && !isStale(holder, store, Date.now()) ? holder : undefined;
+  return holder !== undefined && holder.interrupted === undefined && !isStale(holder, store, Date.now())
+    ? holder
+    : undefined;
 }
 
 function parsePublishLock(bytes: Uint8Array): PublishLockRecord | undefined {
@@ -113,7 +165,8 @@ function parsePublishLock(bytes: Uint8Array): PublishLockRecord | undefined {
       typeof value.host === 'string' &&
       typeof value.pid === 'number' &&
       typeof value.expiresAt === 'string' &&
-      !Number.isNaN(Date.parse(value.expiresAt))
+      !Number.isNaN(Date.parse(value.expiresAt)) &&
+      (value.interrupted === undefined || typeof value.interrupted === 'string')
     )
       return value as unknown as PublishLockRecord;
   } catch {

@@ -124,6 +124,14 @@ async function commitRun(
   return stored;
 }
 
+/** Whether the run's manifest is stored; true when that cannot be told (the store is unreachable). */
+export async function storedWhole(store: ReportStore, runId: string): Promise<boolean> {
+  return store.get(runKey(runId, MANIFEST_NAME)).then(
+    (bytes) => bytes !== undefined,
+    () => true,
+  );
+}
+
 /** Creates a run's object; finding the same bytes there (a retry of this run) is fine, other bytes never. */
 async function createOnce(store: ReportStore, key: string, body: string, contentType: string): Promise<void> {
   for (let attempt = 0; attempt < 3; attempt++) {

@@ -26,18 +26,21 @@ export interface RepairResult {
 }
 
 /**
- * Re-derives latest.json from the stored runs, for a head that is missing or unreadable (the
- * only thing `scan` refuses to build on). The new head is the newest run of a chain: a run no
- * other run chains onto, whose chain verifies completely back to its first run. With several
- * such runs (a fork), the caller names one. No run is rewritten; only latest.json is written,
- * as a compare-and-swap while holding the publishing lease.
+ * Re-derives latest.json from the stored runs, for a head that `scan` refuses to build on:
+ * missing, unreadable, or behind a complete run that chains onto it. The new head is the
+ * newest run of a chain: a run no other run chains onto, whose chain verifies completely back
+ * to its first run. With several such runs (a fork), the caller names one. No run is
+ * rewritten; only latest.json is written, as a compare-and-swap while holding the publishing
+ * lease.
  */
 export async function repairHead(
   store: ReportStore,
   options: { runId?: string } = {},
 ): Promise<RepairResult> {
-  return withPublishLock(store, options.runId ?? 'repair', async () => {
-    const sound = await readHead(store).catch(() => undefined);
+  return withPublishLock(store, options.runId ?? 'repair', async (lease) => {
+    const sound = await readHead(store, lease.interrupted ? { interrupted: lease.interrupted } : {}).catch(
+      () => undefined,
+    );
     const folders = await runFolders(store);
     const manifests = new Map<string, { bytes: Uint8Array; previous?: string }>();
     for (const [runId, names] of folders) {
@@ -54,12 +57,14 @@ export async function repairHead(
 
     let runId = options.runId;
     if (runId === undefined) {
-      if (sound) {
+      // A sound head that no run chains onto stays; one that is behind a run is moved to it.
+      if (sound && tips.includes(sound.pointer.runId)) {
         const { runs } = await checkChain(
           store,
           linkTo(sound.pointer.runId, sound.pointer.manifestSha256),
           folders,
         );
+        lease.settled();
         return {
           location: store.location,
           action: 'unchanged',
@@ -113,6 +118,7 @@ export async function repairHead(
       JSON_TYPE,
       current === undefined ? { ifNoneMatch: '*' } : { ifMatch: current.version },
     );
+    lease.settled();
     return {
       location: store.location,
       action: 'repaired',

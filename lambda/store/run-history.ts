@@ -82,17 +82,14 @@ export interface ChainHead {
  * Reads the head of the chain and checks it against the stored runs. Undefined for a store
  * that has no complete run yet. Throws `BrokenHeadError` for a pointer that cannot be trusted:
  * unreadable; naming a run whose manifest is missing or differs; missing while the store holds
- * complete runs; or behind a complete run that already chains onto it (a publish that stopped
- * before moving it, or a pointer moved back). A run is never chained onto such a head: that
- * would start a second chain or fork this one.
+ * complete runs; or behind the run `interrupted` names when that run is complete and chains
+ * onto it (its publish stopped before moving latest.json: the publishing lease says so). A run
+ * is never chained onto such a head: that would start a second chain or fork this one.
  *
  * `publishing` is the run being published now: an earlier attempt of it that stopped before
  * moving the head is finished by the publish, not a broken head.
  */
-export async function readHead(
-  store: ReportStore,
-  options: { publishing?: string } = {},
-): Promise<ChainHead | undefined> {
+export async function readHead(store: ReportStore, options: HeadCheck = {}): Promise<ChainHead | undefined> {
   const object = await store.getVersioned(FLEET_POINTER_KEY);
   const broken = (message: string) => new BrokenHeadError(store.location, FLEET_POINTER_KEY, message);
   const complete = [...(await runFolders(store))]
@@ -115,16 +112,22 @@ export async function readHead(
   const manifest = parseManifest(bytes);
   if (manifest?.runId !== pointer.runId)
     throw broken(`names run ${pointer.runId}, whose manifest cannot be read`);
-  // Run ids start with their time, so a run chained after the head almost always sorts after
-  // it: only those manifests are read, not the whole history.
-  for (const runId of complete.filter((candidate) => candidate > pointer.runId)) {
-    const later = await store.get(runKey(runId, MANIFEST_NAME));
+  const { interrupted } = options;
+  if (isRunId(interrupted) && interrupted !== options.publishing && interrupted !== pointer.runId) {
+    const later = await store.get(runKey(interrupted, MANIFEST_NAME));
     if (later !== undefined && parseManifest(later)?.previous?.runId === pointer.runId)
       throw broken(
-        `names run ${pointer.runId}, but the complete run ${runId} already chains onto it: a publish stopped before moving latest.json, or latest.json was moved back`,
+        `names run ${pointer.runId}, but run ${interrupted} is complete and chains onto it: its publish stopped before moving latest.json`,
       );
   }
   return { pointer, version: object.version, manifest };
+}
+
+export interface HeadCheck {
+  /** The run being published now. */
+  publishing?: string;
+  /** A run whose publish may have stopped before moving the head (from the publishing lease). */
+  interrupted?: string;
 }
 
 /** `runs/<id>/<name>` keys grouped by run id, oldest run first; anything else under runs/ is ignored. */
@@ -188,10 +191,10 @@ export interface PreviousState extends PreviousRuns {
 export async function loadPrevious(
   store: ReportStore,
   clusterNames: readonly string[],
-  runId?: string,
+  check: HeadCheck = {},
 ): Promise<PreviousState> {
   const notes: string[] = [];
-  const head = await readHead(store, runId === undefined ? {} : { publishing: runId });
+  const head = await readHead(store, check);
   const fleet = head?.pointer;
   const reports = new Map<string, Promise<Report | undefined>>();
   const reportOf = (runId: string) => {

@@ -1,3 +1,5 @@
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { mkdtemp, readdir, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -8,6 +10,31 @@ import { startTestS3, type TestS3 } from '../helpers/s3.ts';
 import { containerdNode, dockershimNode, socketAgent, writeSnapshot } from '../helpers/scans.ts';
 
 const tempDir = () => mkdtemp(join(tmpdir(), 'dsa-cli-store-'));
+
+/**
+ * A read-only file system: a tmpfs mounted read-only. Mounting needs root with CAP_SYS_ADMIN;
+ * where it is missing the test says so and is skipped rather than faked.
+ */
+function mountReadOnlyDisk(): string | undefined {
+  const dir = mkdtempSync(join(tmpdir(), 'dsa-read-only-'));
+  try {
+    execFileSync('mount', ['-t', 'tmpfs', '-o', 'ro,size=1m', 'tmpfs', dir], { stdio: 'ignore' });
+    return dir;
+  } catch {
+    rmSync(dir, { recursive: true, force: true });
+    process.stderr.write(
+      'read-only store test skipped: cannot mount a tmpfs here (needs root and CAP_SYS_ADMIN)\n',
+    );
+    return undefined;
+  }
+}
+
+const readOnlyDisk = mountReadOnlyDisk();
+afterAll(() => {
+  if (readOnlyDisk === undefined) return;
+  execFileSync('umount', [readOnlyDisk]);
+  rmSync(readOnlyDisk, { recursive: true, force: true });
+});
 
 describe('scan keeps history and compares with the previous run', () => {
   test('two runs into the same --out: the second says what changed, diff.json beside the reports', async () => {
@@ -61,6 +88,96 @@ describe('scan keeps history and compares with the previous run', () => {
     ]);
     expect((await readdir(join(dir, 'history'))).sort()).toEqual(['clusters', 'latest.json', 'runs']);
   });
+
+  test('a first run whose cluster pointer cannot be written (a name too long for the file system): stored, chained, no false tamper alarm', async () => {
+    const dir = await tempDir();
+    const input = await writeSnapshot(dir, 'in.json', [socketAgent('agent')]);
+    const store = join(dir, 'store');
+    const name = `cluster-${'x'.repeat(300)}`;
+    const args = [
+      'scan',
+      '--manifests',
+      input,
+      '--cluster-name',
+      name,
+      '--store',
+      store,
+      '--out',
+      join(dir, 'out'),
+      '-q',
+    ];
+    const first = await runCli(args);
+    expect(first.code).toBe(1);
+    expect(first.stderr).toMatch(
+      /^error: .*latest\.json: run \S+ is stored and is the latest run, but this pointer could not be written/m,
+    );
+    expect(first.stderr).toMatch(
+      /^hint: A name is too long for this file system\..* The next run reads cluster cluster-x+ from latest\.json instead\.$/m,
+    );
+    expect(first.stderr).not.toContain('The run was not stored');
+
+    const verified = await runCli(['verify', '--store', store]);
+    expect(verified.stderr).toBe('');
+    expect(verified.code).toBe(0);
+    expect(verified.stdout).toContain('Chain of 1 run: every artifact matches its manifest.');
+    const second = await runCli([...args.slice(0, -1)]);
+    expect(second.stdout).toMatch(/Since run \S+: 0 new, 0 resolved, 1 unchanged\./);
+  });
+
+  test('a store where no folder can be created (/proc): a clear error with a hint, the local report still written', async () => {
+    const dir = await tempDir();
+    const input = await writeSnapshot(dir, 'in.json', [socketAgent('agent')]);
+    const store = `/proc/dsa-audit-store-${process.pid}`;
+    const run = await runCli([
+      'scan',
+      '--manifests',
+      input,
+      '--store',
+      store,
+      '--out',
+      join(dir, 'out'),
+      '-q',
+    ]);
+    expect(run.code).toBe(1);
+    expect(run.stderr).toMatch(
+      new RegExp(
+        `^error: ${store}/\\S+: cannot write: cannot create the folder ${store}: the file system refuses$`,
+        'm',
+      ),
+    );
+    expect(run.stderr).toContain(
+      'hint: No folder can be created there (a read-only or special file system). Choose another folder with --store',
+    );
+    expect(run.stderr).not.toContain('no such file or directory');
+    expect((await readdir(join(dir, 'out'))).sort()).toEqual([
+      'diff.json',
+      'report.html',
+      'report.json',
+      'report.md',
+    ]);
+  });
+
+  test.skipIf(readOnlyDisk === undefined)(
+    'a read-only file system: the error says so, with a hint',
+    async () => {
+      const dir = await tempDir();
+      const input = await writeSnapshot(dir, 'in.json', [socketAgent('agent')]);
+      const store = join(readOnlyDisk ?? '', 'history');
+      const run = await runCli([
+        'scan',
+        '--manifests',
+        input,
+        '--store',
+        store,
+        '--out',
+        join(dir, 'out'),
+        '-q',
+      ]);
+      expect(run.code).toBe(1);
+      expect(run.stderr).toMatch(/^error: .*: cannot write: read-only file system/m);
+      expect(run.stderr).toContain('hint: The file system is read-only. Choose another folder with --store');
+    },
+  );
 
   test.each([
     [['scan', '--store', 's3://'], 'is not an S3 bucket name'],

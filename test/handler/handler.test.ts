@@ -5,6 +5,8 @@ import { ConfigError } from '../../lambda/config/errors.ts';
 import { auditDeadlineMs, handler, type LambdaContext } from '../../lambda/handler.ts';
 import type { DiffDocument, Report } from '../../lambda/report/model.ts';
 import type { RunSummary } from '../../lambda/service/run-summary.ts';
+import { S3ReportStore } from '../../lambda/store/s3-store.ts';
+import { verifyStore } from '../../lambda/store/verify.ts';
 import { type FakeAws, startFakeAws } from '../helpers/fake-aws.ts';
 import { demoObjects, TOKEN } from '../helpers/live.ts';
 import { type Receiver, startReceiver } from '../helpers/receiver.ts';
@@ -278,6 +280,84 @@ describe('fleet mode: plan, one invocation per cluster, aggregate', () => {
     ]);
     const diff = JSON.parse(await objectText(`audits/runs/${plan.runId}/diff.json`)) as DiffDocument;
     expect(diff.clusters.find((cluster) => cluster.name === 'gke-main')?.resolved).toEqual([]);
+  });
+});
+
+describe('fleet mode: every step retried and duplicated', () => {
+  test('each step twice, and twice at once: one run, announced once, verify clean, staging emptied', async () => {
+    setConfig({ clusters: clusters(), notify: { notify: 'always', webhookFormat: 'generic' } });
+    const plan = {
+      mode: 'plan',
+      execution: { name: 'nightly-a1b2c3', startTime: '2026-11-22T03:00:00.000Z' },
+    };
+    type Plan = { runId: string; clusters: string[] };
+    const plans = [
+      ...((await Promise.all([handler(plan, context()), handler(plan, context())])) as Plan[]),
+      (await handler(plan, context())) as Plan,
+    ];
+    const { runId } = plans[0] as Plan;
+    expect(plans.map((entry) => entry.runId)).toEqual([runId, runId, runId]);
+
+    for (const cluster of clusters().map((entry) => entry.name)) {
+      const event = { mode: 'cluster', runId, cluster };
+      const items = [
+        ...(await Promise.all([handler(event, context()), handler(event, context())])),
+        await handler(event, context()),
+      ] as Array<{ status: string; reused?: true }>;
+      expect(items.map((item) => item.status)).toEqual(['complete', 'complete', 'complete']);
+      expect(items[2]?.reused).toBe(true);
+    }
+    const staged = (await objectKeys(stagingBucket)).filter((key) => key.includes(runId));
+    expect(staged).toHaveLength(2);
+
+    const posted = () =>
+      receiver.requests.filter((request) => (JSON.parse(request.body) as { runId?: string }).runId === runId);
+    const aggregate = { mode: 'aggregate', runId };
+    const summaries = [
+      ...(await Promise.all([handler(aggregate, context()), handler(aggregate, context())])),
+      await handler(aggregate, context()),
+    ] as RunSummary[];
+    expect(summaries.map((summary) => [summary.runId, summary.status, summary.stored])).toEqual([
+      [runId, 'ok', true],
+      [runId, 'ok', true],
+      [runId, 'ok', true],
+    ]);
+    expect(summaries.filter((summary) => summary.alreadyStored)).toHaveLength(2);
+    expect(posted()).toHaveLength(1);
+    expect((await objectKeys(stagingBucket)).filter((key) => key.includes(runId))).toEqual([]);
+
+    // A map item that arrives after the run is stored audits nothing and stages nothing.
+    const late = (await handler({ mode: 'cluster', runId, cluster: 'gke-main' }, context())) as {
+      reused?: true;
+    };
+    expect(late.reused).toBe(true);
+    expect((await objectKeys(stagingBucket)).filter((key) => key.includes(runId))).toEqual([]);
+
+    const evidence = new S3ReportStore({ bucket: s3.bucket, prefix: 'audits', client: s3.client() });
+    const verified = await verifyStore(evidence);
+    expect(verified.problems).toEqual([]);
+    expect(verified.runs.filter((run) => run.runId === runId)).toHaveLength(1);
+    expect((await objectKeys()).filter((key) => key.includes(`runs/${runId}/`))).toHaveLength(5);
+  }, 120_000);
+});
+
+describe('fleet mode needs its staging bucket', () => {
+  test.each([
+    ['unset', undefined, 'DOCKERSHIM_AUDIT_STAGING_BUCKET is not set'],
+    ['the evidence bucket', 'evidence', 'DOCKERSHIM_AUDIT_STAGING_BUCKET names the evidence bucket'],
+  ])('%s: a clear error before anything is read or written', async (_name, value, message) => {
+    setConfig({ clusters: clusters() });
+    const before = await objectKeys();
+    const saved = process.env.DOCKERSHIM_AUDIT_STAGING_BUCKET;
+    if (value === undefined) delete process.env.DOCKERSHIM_AUDIT_STAGING_BUCKET;
+    else process.env.DOCKERSHIM_AUDIT_STAGING_BUCKET = s3.bucket;
+    try {
+      const event = { mode: 'cluster', runId: '20261122T030000Z-a1b2c3', cluster: 'gke-main' };
+      await expect(handler(event, context())).rejects.toThrow(message);
+    } finally {
+      process.env.DOCKERSHIM_AUDIT_STAGING_BUCKET = saved;
+    }
+    expect(await objectKeys()).toEqual(before);
   });
 });
 

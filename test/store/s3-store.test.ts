@@ -160,6 +160,36 @@ describe('S3 report store (real SDK client against an S3 server on loopback)', (
     ]);
   });
 
+  test('a first run whose upload failed: verify names its folder as a failed upload, and no pointer as removed', async () => {
+    const proxy = await startFaultProxy(s3.endpoint, (request) =>
+      request.method === 'PUT' && request.path.split('?')[0]?.endsWith('/report.md') ? 500 : undefined,
+    );
+    let failed: Awaited<ReturnType<typeof scanManifests>>;
+    try {
+      failed = await scanManifests(
+        { prod: [input] },
+        storeAt('first-failed', { endpoint: proxy.url, maxAttempts: 1 }),
+      );
+    } finally {
+      await proxy.close();
+    }
+    expect(failed.storeError).toBeInstanceOf(StoreError);
+    const verified = await verifyStore(storeAt('first-failed'));
+    expect(verified.problems).toEqual([
+      {
+        kind: 'unchained',
+        key: `runs/${failed.report.runId}/`,
+        detail: expect.stringContaining('Not tampering'),
+      },
+    ]);
+    // The next run starts the chain: a failed first upload is no head to lose.
+    const next = await scanManifests({ prod: [input] }, storeAt('first-failed'));
+    expect(next.storeError).toBeUndefined();
+    expect((await verifyStore(storeAt('first-failed'))).runs.map((run) => run.runId)).toEqual([
+      next.report.runId,
+    ]);
+  });
+
   test('verify names an artifact that was overwritten in the bucket', async () => {
     const store = storeAt('tamper');
     await scanManifests({ prod: [input] }, store);

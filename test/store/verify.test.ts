@@ -83,6 +83,33 @@ describe('verify walks the hash chain', () => {
     expect(result.unchained).toEqual([runs[0]]);
   });
 
+  test('a manifest entry that names no file of the run (`..`): that run is not intact, every other run is still checked', async () => {
+    const manifestPath = runFile(1, 'manifest.json');
+    const manifest = JSON.parse(await readFile(manifestPath, 'utf8'));
+    manifest.artifacts.push({ name: '..', contentType: 'text/plain', bytes: 0, sha256: sha256Hex('') });
+    manifest.artifacts.push({ name: 'report.json', sha256: 'not a hash' });
+    await writeFile(manifestPath, `${JSON.stringify(manifest, null, 2)}\n`);
+    const report = runFile(0, 'report.md');
+    await appendFile(report, '\nedited\n');
+
+    const result = await verify();
+    expect(result.problems.map((problem) => [problem.kind, problem.key])).toEqual([
+      ['changed', `runs/${runs[1]}/manifest.json`],
+      ['unreadable', `runs/${runs[1]}/manifest.json`],
+      ['unreadable', `runs/${runs[1]}/manifest.json`],
+      ['changed', `runs/${runs[0]}/report.md`],
+    ]);
+    expect(result.problems[1]?.detail).toBe('artifact entry 5 ".." is not a file of this run with a SHA-256');
+    expect(result.runs.map((run) => [run.runId, run.intact])).toEqual([
+      [runs[2], true],
+      [runs[1], false],
+      [runs[0], false],
+    ]);
+    const cli = await runCli(['verify', '--store', storeDir(), '-q']);
+    expect(cli.code).toBe(4);
+    expect(cli.stderr).toContain('Chain of 3 runs: 4 problems.');
+  });
+
   test('the CLI: exit 0 when intact, 4 naming the changed file, 1 with a hint for an empty store', async () => {
     const intact = await runCli(['verify', '--store', storeDir()]);
     expect(intact.code).toBe(0);
