@@ -191,7 +191,7 @@ export async function publishedBefore(
       report.runId,
       `run ${report.runId} is already stored with a different report.json`,
     );
-  if (await chainReaches(store, previous.head, report.runId)) return earlier;
+  if (previous.head?.pointer.runId === report.runId) return earlier;
   const { manifest } = earlier.stored;
   if (
     manifest.previous?.runId === previous.head?.pointer.runId &&
@@ -201,6 +201,8 @@ export async function publishedBefore(
     earlier.committedNow = true;
     return earlier;
   }
+  // Runs published since: walk back from the head (a retry comes soon, so not far).
+  if (await chainReaches(store, previous.head, report.runId)) return earlier;
   throw new StoreError(earlier.stored.location, `run ${report.runId} is stored, but outside the chain`, {
     code: 'RUN_OUTSIDE_CHAIN',
     hint: 'Another run became the latest after it was stored and before its pointer moved. "verify" lists it; it cannot be chained now without rewriting it.',

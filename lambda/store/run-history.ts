@@ -92,10 +92,10 @@ export interface ChainHead {
 export async function readHead(store: ReportStore, options: HeadCheck = {}): Promise<ChainHead | undefined> {
   const object = await store.getVersioned(FLEET_POINTER_KEY);
   const broken = (message: string) => new BrokenHeadError(store.location, FLEET_POINTER_KEY, message);
-  const complete = [...(await runFolders(store))]
-    .filter(([runId, names]) => names.includes(MANIFEST_NAME) && runId !== options.publishing)
-    .map(([runId]) => runId);
   if (object === undefined) {
+    const complete = [...(await runFolders(store))]
+      .filter(([runId, names]) => names.includes(MANIFEST_NAME) && runId !== options.publishing)
+      .map(([runId]) => runId);
     if (complete.length > 0)
       throw broken(
         `is missing, but the store holds ${complete.length} complete ${complete.length === 1 ? 'run' : 'runs'} (the newest: ${complete.at(-1)})`,
