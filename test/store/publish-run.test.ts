@@ -62,15 +62,15 @@ describe('the same run id published twice (a retried or duplicated fleet aggrega
     const stored = await snapshotOf(root);
 
     const again = await scanManifests({ prod: [input] }, store, { runId: RUN_ID, now: PLANNED });
+    expect(await snapshotOf(root)).toEqual(stored);
+    const verified = await verifyStore(store);
+    expect(verified.problems).toEqual([]);
+    expect(verified.runs.map((run) => run.runId)).toEqual([RUN_ID, before.report.runId]);
+
     expect(again.storeError).toBeUndefined();
     expect(again.alreadyStored).toBe(true);
     expect(again.stored?.manifestSha256).toBe(first.stored?.manifestSha256);
     expect(again.diff).toEqual(first.diff);
-    expect(await snapshotOf(root)).toEqual(stored);
-
-    const verified = await verifyStore(store);
-    expect(verified.problems).toEqual([]);
-    expect(verified.runs.map((run) => run.runId)).toEqual([RUN_ID, before.report.runId]);
   });
 
   test('with other results: an error, and the stored run stays as it was', async () => {
