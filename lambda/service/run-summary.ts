@@ -3,8 +3,9 @@ import type { ClusterStatus, SeverityCounts } from '../report/model.ts';
 
 /**
  * What a run did, in one object: returned by the Lambda, logged as JSON, turned into metrics.
- * `failed` means the evidence was not kept; `incomplete` means it was kept but a cluster could
- * not be read completely or the notification failed.
+ * `failed` means storing failed: the evidence was not kept, or (with `stored` true) the run is
+ * kept and chained but a cluster's pointer was not written; `incomplete` means it was kept but a
+ * cluster could not be read completely or the notification failed.
  */
 export interface RunSummary {
   runId: string;
