@@ -118,6 +118,13 @@ export interface SeenRequest {
   headers: IncomingHttpHeaders;
 }
 
+/** The S3 error code the fault proxy answers with, by status. */
+const FAULT_CODES: Record<number, string> = {
+  409: 'ConditionalRequestConflict',
+  412: 'PreconditionFailed',
+  503: 'SlowDown',
+};
+
 /** What the proxy does with a request: forward it, or answer with this status itself. */
 export type FaultRule = (request: SeenRequest, seenBefore: number) => number | undefined;
 
@@ -149,13 +156,7 @@ export async function startFaultProxy(
     requests.push(seen);
     const status = rule(seen, seenBefore);
     if (status !== undefined) {
-      answerError(
-        incoming,
-        response,
-        status,
-        status === 503 ? 'SlowDown' : 'InternalError',
-        'injected by the test',
-      );
+      answerError(incoming, response, status, FAULT_CODES[status] ?? 'InternalError', 'injected by the test');
       return;
     }
     void forward(upstream, incoming, response);

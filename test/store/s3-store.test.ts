@@ -122,6 +122,24 @@ describe('S3 report store (real SDK client against an S3 server on loopback)', (
     }
   });
 
+  test("S3's 409 ConditionalRequestConflict on a create (two writers on one key): the create is tried again, the run is stored", async () => {
+    const proxy = await startFaultProxy(s3.endpoint, (request, seenBefore) =>
+      request.method === 'PUT' && request.path.includes('/report.json') && seenBefore === 0 ? 409 : undefined,
+    );
+    try {
+      const store = storeAt('conflict', { endpoint: proxy.url });
+      const run = await scanManifests({ prod: [input] }, store);
+      expect(run.storeError).toBeUndefined();
+      const puts = proxy.requests.filter(
+        (request) => request.method === 'PUT' && request.path.includes('/report.json'),
+      );
+      expect(puts.map((request) => request.headers['if-none-match'])).toEqual(['*', '*']);
+      expect((await verifyStore(store)).problems).toEqual([]);
+    } finally {
+      await proxy.close();
+    }
+  });
+
   test('an upload that keeps failing: the run is not stored, the pointers stay, the next run links to the last stored one', async () => {
     const store = storeAt('outage');
     const first = await scanManifests({ prod: [input] }, store);
