@@ -25,3 +25,11 @@ export class UsageError extends AuditError {
 export function describeError(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
+
+/** What a parsed value is, for a message that says what was expected: `null`, `a list`, `a number`... */
+export function jsonKind(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'a list';
+  if (value instanceof Date) return 'a date';
+  return typeof value === 'object' ? 'a mapping' : `a ${typeof value}`;
+}

@@ -12,10 +12,10 @@ export class KubeApiError extends AuditError {
   constructor(
     path: string,
     message: string,
-    options: { status?: number; hint?: string; cause?: unknown } = {},
+    options: { status?: number; hint?: string; cause?: unknown; code?: string } = {},
   ) {
     super(
-      options.status === undefined ? 'KUBE_UNREACHABLE' : `KUBE_HTTP_${options.status}`,
+      options.code ?? (options.status === undefined ? 'KUBE_UNREACHABLE' : `KUBE_HTTP_${options.status}`),
       message,
       options,
     );
@@ -32,5 +32,19 @@ export class ClusterConnectionError extends AuditError {
       ...(hint !== undefined && { hint }),
       ...(cause !== undefined && { cause }),
     });
+  }
+}
+
+/** A kubeconfig that cannot be used as written: names the file, the entry and the field. */
+export class KubeconfigError extends AuditError {
+  override name = 'KubeconfigError';
+  readonly origin: string;
+  constructor(origin: string, message: string, hint?: string) {
+    super('KUBECONFIG_INVALID', `kubeconfig ${origin}: ${message}`, {
+      hint:
+        hint ??
+        'Check it with kubectl config view --kubeconfig FILE; the field named must have the type kubectl expects.',
+    });
+    this.origin = origin;
   }
 }

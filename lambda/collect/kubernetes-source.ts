@@ -1,19 +1,22 @@
 import type { CollectionOutcome } from '../audit/cluster-audit.ts';
-import { forEachLimit } from '../concurrency.ts';
-import { describeError } from '../errors.ts';
+import { forEachLimit, untilAborted } from '../concurrency.ts';
+import { describeError, jsonKind } from '../errors.ts';
 import { isRecord, type KubeObject } from '../kube/objects.ts';
 import type { ClusterSourceInfo } from '../report/model.ts';
 import type { ClusterSource, CollectOptions, ObjectSink } from './cluster-source.ts';
 import { ConfigMapSelection } from './config-map-selection.ts';
-import { KubeApiError } from './errors.ts';
-import { KubeApiClient, type RetryPolicy } from './kube/api-client.ts';
+import { ClusterConnectionError, KubeApiError } from './errors.ts';
+import { KubeApiClient, NOT_KUBERNETES_HINT, type RetryPolicy } from './kube/api-client.ts';
 import type { ClusterEndpoint } from './kube/cluster-endpoint.ts';
 import { AUDITED_RESOURCES, CONFIGMAPS, discoverResources, type ResourceLocation } from './kube/discovery.ts';
 
 export interface KubernetesSourceOptions {
   name: string;
-  /** Builds the endpoint when collection starts (EKS: DescribeCluster; kubeconfig: TLS and auth). */
-  connect: () => Promise<ClusterEndpoint>;
+  /**
+   * Builds the endpoint when collection starts (EKS: DescribeCluster; kubeconfig: TLS and auth,
+   * credential plugins). `signal` is the cluster's deadline, which covers connecting too.
+   */
+  connect: (signal: AbortSignal) => Promise<ClusterEndpoint>;
   /** What the report says about the source before it is reached. */
   describe: { context?: string; server?: string };
   /**
@@ -27,6 +30,8 @@ export interface KubernetesSourceOptions {
   pageSize?: number;
   /** The cluster's deadline: what is not read by then makes the cluster partial. */
   deadlineMs?: number;
+  /** The largest API answer read (after gzip); a larger one fails its list. */
+  maxResponseBytes?: number;
   retry?: Partial<RetryPolicy>;
   random?: () => number;
 }
@@ -67,9 +72,13 @@ export class KubernetesSource implements ClusterSource {
   }
 
   async collect(sink: ObjectSink, options: CollectOptions = {}): Promise<CollectionOutcome> {
+    // The deadline starts before connecting: credential plugins and secret reads count against it.
+    const deadlineMs = this.options.deadlineMs ?? DEFAULT_CLUSTER_DEADLINE_MS;
+    const deadline = AbortSignal.timeout(deadlineMs);
+    const signal = options.signal ? AbortSignal.any([options.signal, deadline]) : deadline;
     let endpoint: ClusterEndpoint;
     try {
-      endpoint = await this.options.connect();
+      endpoint = await connectWithin(this.options.connect(signal), signal, deadlineMs);
     } catch (error) {
       return { status: 'failed', reason: withHint(error) };
     }
@@ -78,11 +87,11 @@ export class KubernetesSource implements ClusterSource {
       server: endpoint.server,
       ...(endpoint.context !== undefined && { context: endpoint.context }),
       ...(endpoint.identity !== undefined && { identity: endpoint.identity }),
+      ...(endpoint.insecureSkipTlsVerify === true && { insecureSkipTlsVerify: true }),
     };
-    const deadline = AbortSignal.timeout(this.options.deadlineMs ?? DEFAULT_CLUSTER_DEADLINE_MS);
-    const signal = options.signal ? AbortSignal.any([options.signal, deadline]) : deadline;
     const client = new KubeApiClient(endpoint, {
       signal,
+      ...(this.options.maxResponseBytes !== undefined && { maxResponseBytes: this.options.maxResponseBytes }),
       ...(this.options.retry && { retry: this.options.retry }),
       ...(this.options.random && { random: this.options.random }),
     });
@@ -100,7 +109,15 @@ export class KubernetesSource implements ClusterSource {
   ): Promise<CollectionOutcome> {
     let locations: ResourceLocation[];
     try {
-      const version = (await client.getJson('/version')) as { gitVersion?: unknown };
+      const version = await client.getJson('/version');
+      if (!isRecord(version))
+        throw new KubeApiError(
+          '/version',
+          `GET /version: the answer is ${jsonKind(version)}, not a version object`,
+          {
+            hint: NOT_KUBERNETES_HINT,
+          },
+        );
       if (typeof version.gitVersion === 'string')
         this.info = { ...this.info, serverVersion: version.gitVersion };
       const discovered = await discoverResources(client, [...AUDITED_RESOURCES, CONFIGMAPS]);
@@ -180,8 +197,13 @@ export class KubernetesSource implements ClusterSource {
       },
     });
     for await (const page of list) {
-      const objects = page
-        .filter(isRecord)
+      const records = page.filter(isRecord);
+      if (records.length < page.length)
+        sink.recordError({
+          source: describeRead(location, read),
+          message: `${page.length - records.length} items of a page are not objects and were not audited`,
+        });
+      const objects = records
         .map((item) => withKind(item, location))
         // A ConfigMap no workload refers to and no agent is configured by is dropped here.
         .filter((object) => !('select' in read) || read.select.wants(object));
@@ -227,6 +249,44 @@ function describeRead(location: ResourceLocation, read: ListRead): string {
 /** List items come without kind and apiVersion; the audit needs them. */
 function withKind(item: Record<string, unknown>, location: ResourceLocation): KubeObject {
   return { ...item, kind: location.kind, apiVersion: location.groupVersion };
+}
+
+/**
+ * The endpoint, or the reason it is not there by the deadline. A connector that honours the
+ * signal (a credential plugin is killed at it) fails at once with a precise reason, which is
+ * waited for briefly; one that does not (an SDK call) is left behind with a general reason.
+ */
+async function connectWithin(
+  connecting: Promise<ClusterEndpoint>,
+  signal: AbortSignal,
+  deadlineMs: number,
+): Promise<ClusterEndpoint> {
+  // An endpoint that arrives after the deadline is closed, not leaked.
+  connecting.then(
+    (late) => signal.aborted && late.close(),
+    () => undefined,
+  );
+  const reached = new Error('deadline');
+  try {
+    return await untilAborted(connecting, signal, () => reached);
+  } catch (error) {
+    if (error !== reached) throw error;
+  }
+  await untilAborted(connecting, AbortSignal.timeout(CONNECT_GRACE_MS), () => reached).catch(
+    (error: unknown) => {
+      if (error !== reached) throw error;
+    },
+  );
+  throw connectDeadlineError(deadlineMs);
+}
+
+const CONNECT_GRACE_MS = 1_000;
+
+function connectDeadlineError(deadlineMs: number): ClusterConnectionError {
+  return new ClusterConnectionError(
+    `not connected within the cluster's deadline (${Math.round(deadlineMs / 1000)} s)`,
+    'Something before the first request did not finish: a credential plugin, a secret or an EKS call. Run the same step by hand (kubectl with this context) to see what it waits for.',
+  );
 }
 
 function withHint(error: unknown): string {

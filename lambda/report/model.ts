@@ -73,7 +73,15 @@ export interface CollectionError {
 
 export type ClusterSourceInfo =
   | { type: 'manifests'; paths: string[] }
-  | { type: 'kubernetes'; context?: string; server?: string; serverVersion?: string; identity?: string };
+  | {
+      type: 'kubernetes';
+      context?: string;
+      server?: string;
+      serverVersion?: string;
+      identity?: string;
+      /** Set when the server's certificate was not verified (the kubeconfig's insecure-skip-tls-verify). */
+      insecureSkipTlsVerify?: true;
+    };
 
 export interface SeverityCounts {
   critical: number;

@@ -115,3 +115,108 @@ describe('listing survives what real API servers do', () => {
     ).toBeLessThanOrEqual(4);
   });
 });
+
+describe('an answer too large to be a page is refused while it is read, not after', () => {
+  const MIB = 1024 * 1024;
+  const limit = 8 * MIB;
+
+  test.each([
+    [
+      'a 1 GB body, chunked',
+      { type: 'huge', bytes: 1024 * MIB } as const,
+      'larger than 8 MiB; it was not read',
+    ],
+    [
+      'a 1 GB body with its Content-Length',
+      { type: 'huge', bytes: 1024 * MIB, declared: true } as const,
+      'larger than 8 MiB; it was not read',
+    ],
+    [
+      'a gzip body of 2 MB that inflates to 2 GB',
+      { type: 'gzipBomb', inflatedBytes: 2048 * MIB } as const,
+      'larger than 8 MiB once gzip is inflated',
+    ],
+  ])(
+    '%s: that list fails once, without retries; the cluster is partial and the rest is audited',
+    async (_, action, message) => {
+      simulator.inject({ path: '/api/v1/pods', times: 10, action });
+      const before = simulator.listRequests('/api/v1/pods').length;
+      const report = await auditLive(kubeconfig, { maxResponseBytes: limit });
+      const requests = simulator.listRequests('/api/v1/pods').slice(before);
+      expect(report.status).toBe('partial');
+      expect(report.errors).toEqual([
+        { source: 'list pods (v1)', message: expect.stringContaining(message) },
+      ]);
+      expect(report.errors[0]?.message).toContain('--max-response-mb');
+      expect(requests).toHaveLength(1);
+      // The client stopped reading near the limit: the server could not push the gigabyte.
+      expect(requests[0]?.bytesSent ?? 0).toBeLessThan(4 * limit);
+      expect(report.objects.DaemonSet).toBe(8);
+      expect(report.findings.some((finding) => finding.rule === 'DS040')).toBe(true);
+    },
+  );
+
+  test('an answer just under the limit is read as usual', async () => {
+    simulator.inject({ path: '/api/v1/pods', action: { type: 'huge', bytes: limit - 1024 } });
+    const report = await auditLive(kubeconfig, { maxResponseBytes: limit });
+    expect(report.errors).toEqual([]);
+    expect(report.status).toBe('complete');
+  });
+
+  test('the default limit holds without any setting', async () => {
+    simulator.inject({
+      path: '/apis/apps/v1/daemonsets',
+      action: { type: 'gzipBomb', inflatedBytes: 1024 * MIB },
+    });
+    const report = await auditLive(kubeconfig);
+    expect(report.status).toBe('partial');
+    expect(report.errors[0]?.message).toContain('larger than 64 MiB once gzip is inflated');
+  });
+});
+
+describe('answers that are not what Kubernetes sends are named, never read as empty', () => {
+  test.each([
+    [
+      '/version answering null',
+      '/version',
+      'null',
+      'failed',
+      'GET /version: the answer is null, not a version object',
+    ],
+    [
+      '/version answering a list',
+      '/version',
+      '[1]',
+      'failed',
+      'GET /version: the answer is a list, not a version object',
+    ],
+    ['a list answering null', '/api/v1/pods', 'null', 'partial', 'the answer is not a list but null'],
+    [
+      'a list without items',
+      '/api/v1/pods',
+      '{"kind":"PodList"}',
+      'partial',
+      'the answer is not a list but a mapping without an items list',
+    ],
+  ])('%s', async (_, path, body, status, message) => {
+    simulator.inject({ path, action: { type: 'body', body } });
+    const report = await auditLive(kubeconfig);
+    expect(report.status).toBe(status);
+    expect(report.errors.map((error) => error.message).join('\n')).toContain(message);
+  });
+
+  test('items that are not objects are counted as not audited', async () => {
+    simulator.inject({
+      path: '/apis/apps/v1/daemonsets',
+      action: { type: 'body', body: '{"kind":"DaemonSetList","metadata":{},"items":[1,"x",null]}' },
+    });
+    const report = await auditLive(kubeconfig);
+    expect(report.status).toBe('partial');
+    expect(report.errors).toEqual([
+      {
+        source: 'list daemonsets (apps/v1)',
+        message: '3 items of a page are not objects and were not audited',
+      },
+    ]);
+  });
+});

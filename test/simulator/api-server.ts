@@ -48,7 +48,16 @@ export type FaultAction =
   /** Destroys the connection without an answer. */
   | { type: 'reset' }
   /** 200 with a body that is not JSON. */
-  | { type: 'malformed' };
+  | { type: 'malformed' }
+  /** 200 with this body, as it is (`null` for /version, a list without items...). */
+  | { type: 'body'; body: string }
+  /**
+   * 200 with a valid but enormous list: `bytes` of JSON made as it is sent, never held, so the
+   * test stays small whatever the size. `declared` sends Content-Length (else chunked).
+   */
+  | { type: 'huge'; bytes: number; declared?: boolean }
+  /** 200, gzip, a few MB on the wire that inflate to `inflatedBytes` of JSON (a "zip bomb"). */
+  | { type: 'gzipBomb'; inflatedBytes: number };
 
 export interface Fault {
   /** Matches the request path (without query): a string matches exactly. */
@@ -66,6 +75,8 @@ export interface RequestRecord {
   user: string | undefined;
   status: number;
   at: number;
+  /** Body bytes sent for a streamed fault (huge, gzipBomb) before the client stopped reading. */
+  bytesSent?: number;
 }
 
 interface ArmedFault extends Fault {
@@ -174,10 +185,13 @@ export class ApiServerSimulator {
       );
 
     if (request.method !== 'GET') return status(405, 'MethodNotAllowed', 'the simulator only serves GET');
-    if (url.pathname === '/version') return send(200, JSON.stringify(this.versionInfo()));
-    const user = this.authenticate(request);
-    if (typeof user !== 'string') return status(401, 'Unauthorized', user.reason);
-    record.user = user;
+    // /version is open to all, as on a real server; faults apply to it too.
+    const open = url.pathname === '/version';
+    if (!open) {
+      const user = this.authenticate(request);
+      if (typeof user !== 'string') return status(401, 'Unauthorized', user.reason);
+      record.user = user;
+    }
 
     const fault = this.takeFault(url);
     if (fault) {
@@ -204,11 +218,19 @@ export class ApiServerSimulator {
           return;
         case 'malformed':
           return send(200, '{"kind":"PodList","items":[{"metadata":');
+        case 'body':
+          return send(200, fault.body);
+        case 'huge':
+        case 'gzipBomb':
+          record.status = 200;
+          streamFault(fault, response, record);
+          return;
         case 'delay':
           setTimeout(() => this.serve(url, request, send, status), fault.ms);
           return;
       }
     }
+    if (open) return send(200, JSON.stringify(this.versionInfo()));
     this.serve(url, request, send, status);
   }
 
@@ -481,6 +503,61 @@ export class ApiServerSimulator {
     if (!served) return undefined;
     return { resource, groupVersion, kind: served.kind, ...(namespace !== undefined && { namespace }) };
   }
+}
+
+const FILLER_CHUNK = Buffer.alloc(1024 * 1024, ' ');
+/** 16 MiB of JSON whitespace, gzipped once: 16 KB. Repeated as gzip members, it inflates to anything. */
+let gzipMember: Buffer | undefined;
+
+/**
+ * Streams a huge or bomb answer chunk by chunk, waiting for the client to take each one, and
+ * counts what was sent until the client stops reading. Memory stays at one chunk.
+ */
+function streamFault(
+  fault: Extract<FaultAction, { type: 'huge' | 'gzipBomb' }>,
+  response: ServerResponse,
+  record: RequestRecord,
+): void {
+  const head = Buffer.from('{"kind":"PodList","apiVersion":"v1","metadata":{},"items":[]');
+  const tail = Buffer.from('}');
+  let chunks: Iterator<Buffer>;
+  if (fault.type === 'huge') {
+    const fill = Math.max(0, fault.bytes - head.length - tail.length);
+    response.writeHead(200, {
+      'Content-Type': 'application/json',
+      ...(fault.declared && { 'Content-Length': String(fault.bytes) }),
+    });
+    chunks = (function* () {
+      yield head;
+      for (let left = fill; left > 0; left -= FILLER_CHUNK.length)
+        yield left >= FILLER_CHUNK.length ? FILLER_CHUNK : FILLER_CHUNK.subarray(0, left);
+      yield tail;
+    })();
+  } else {
+    gzipMember ??= gzipSync(Buffer.alloc(16 * 1024 * 1024, ' '), { level: 9 });
+    const members = Math.ceil(fault.inflatedBytes / (16 * 1024 * 1024));
+    const member = gzipMember;
+    response.writeHead(200, { 'Content-Type': 'application/json', 'Content-Encoding': 'gzip' });
+    chunks = (function* () {
+      yield gzipSync(head);
+      for (let index = 0; index < members; index++) yield member;
+      yield gzipSync(tail);
+    })();
+  }
+  record.bytesSent = 0;
+  let closed = false;
+  response.on('close', () => {
+    closed = true;
+  });
+  const pump = () => {
+    while (!closed) {
+      const next = chunks.next();
+      if (next.done) return void response.end();
+      record.bytesSent = (record.bytesSent ?? 0) + next.value.length;
+      if (!response.write(next.value)) return void response.once('drain', pump);
+    }
+  };
+  pump();
 }
 
 interface ContinueState {

@@ -1,7 +1,10 @@
 import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { request as httpsRequest } from 'node:https';
-import { gunzipSync } from 'node:zlib';
-import { describeError } from '../../errors.ts';
+import type { Readable } from 'node:stream';
+import { createGunzip } from 'node:zlib';
+import { untilAborted } from '../../concurrency.ts';
+import { AuditError, describeError, jsonKind } from '../../errors.ts';
+import { isRecord } from '../../kube/objects.ts';
 import { parseRetryAfter } from '../../retry-after.ts';
 import { TOOL_VERSION } from '../../version.ts';
 import { KubeApiError } from '../errors.ts';
@@ -29,8 +32,21 @@ export const DEFAULT_RETRY_POLICY: RetryPolicy = {
   requestTimeoutMs: 30_000,
 };
 
+/**
+ * The largest answer read, in MiB, counted after gzip is inflated. A page of 500 large objects
+ * is a few MB; an answer far past that is a broken proxy or a hostile server, and buffering it
+ * (then parsing it, at several times its size) would take the process down with it. At most
+ * 256: V8 cannot hold a string much past 512 MB, and the parse needs room besides.
+ */
+export const RESPONSE_LIMIT_MB = { default: 64, min: 1, max: 256 } as const;
+const MIB = 1024 * 1024;
+/** An error's body is a Status object: its message is all that is read, and a few KB hold it. */
+const ERROR_BODY_BYTES = 64 * 1024;
+
 export interface ApiClientOptions {
   retry?: Partial<RetryPolicy>;
+  /** @default RESPONSE_LIMIT_MB.default MiB */
+  maxResponseBytes?: number;
   /** Aborts every request and wait: the cluster's deadline. */
   signal?: AbortSignal;
   /** Injected in tests for speed and determinism. */
@@ -53,10 +69,12 @@ export class KubeApiClient {
   private readonly retry: RetryPolicy;
   private readonly signal: AbortSignal | undefined;
   private readonly random: () => number;
+  private readonly maxResponseBytes: number;
 
   constructor(endpoint: ClusterEndpoint, options: ApiClientOptions = {}) {
     this.endpoint = endpoint;
     this.retry = { ...DEFAULT_RETRY_POLICY, ...options.retry };
+    this.maxResponseBytes = options.maxResponseBytes ?? RESPONSE_LIMIT_MB.default * MIB;
     this.signal = options.signal;
     this.random = options.random ?? Math.random;
   }
@@ -124,10 +142,19 @@ export class KubeApiClient {
         }
         throw error;
       }
-      const record = (page ?? {}) as { items?: unknown; metadata?: { continue?: unknown } };
-      continueToken = typeof record.metadata?.continue === 'string' ? record.metadata.continue : undefined;
+      // An answer that is not a list would read as an empty one: say so instead. (Go encodes an
+      // empty slice as null, so `items: null` is an empty list.)
+      if (!isRecord(page) || !(Array.isArray(page.items) || page.items === null)) {
+        const what = isRecord(page) ? 'a mapping without an items list' : jsonKind(page);
+        throw new KubeApiError(path, `GET ${path}: the answer is not a list but ${what}`, {
+          hint: NOT_KUBERNETES_HINT,
+        });
+      }
+      const metadata = page.metadata;
+      continueToken =
+        isRecord(metadata) && typeof metadata.continue === 'string' ? metadata.continue : undefined;
       if (continueToken) pending = fetchPage(continueToken);
-      yield Array.isArray(record.items) ? record.items : [];
+      yield page.items ?? [];
       if (!continueToken) return;
     }
   }
@@ -137,6 +164,8 @@ export class KubeApiClient {
     try {
       response = await this.send(path);
     } catch (error) {
+      // Our own verdicts (an answer too large, a credential plugin that failed) are final.
+      if (error instanceof AuditError) throw error;
       if (this.signal?.aborted) throw deadlineError(path);
       const code = (error as NodeJS.ErrnoException | undefined)?.code ?? '';
       // A certificate that does not verify, or a name that does not resolve, will not heal with retries.
@@ -178,11 +207,15 @@ export class KubeApiClient {
   ): Promise<{ status: number; headers: IncomingMessage['headers']; body: Buffer }> {
     // Appended, not resolved: a server URL may carry a path prefix (Rancher's /k8s/clusters/c-x).
     const url = new URL(`${this.endpoint.server.replace(/\/+$/, '')}${path}`);
+    // Credentials may come from a plugin that hangs: the deadline bounds the wait for them too.
+    const credentials = this.signal
+      ? await untilAborted(this.endpoint.authorize(this.signal), this.signal, () => deadlineError(path))
+      : await this.endpoint.authorize();
     const headers = {
       Accept: 'application/json',
       'Accept-Encoding': 'gzip',
       'User-Agent': `dockershim-audit/${TOOL_VERSION}`,
-      ...(await this.endpoint.authorize()),
+      ...credentials,
     };
     const send = url.protocol === 'http:' ? httpRequest : httpsRequest;
     return new Promise((resolve, reject) => {
@@ -190,18 +223,15 @@ export class KubeApiClient {
         url,
         { method: 'GET', headers, agent: this.endpoint.agent, signal: this.signal },
         (response) => {
-          const chunks: Buffer[] = [];
-          response.on('data', (chunk: Buffer) => chunks.push(chunk));
-          response.on('error', reject);
-          response.on('end', () => {
-            try {
-              const raw = Buffer.concat(chunks);
-              const body = response.headers['content-encoding'] === 'gzip' ? gunzipSync(raw) : raw;
-              resolve({ status: response.statusCode ?? 0, headers: response.headers, body });
-            } catch (error) {
-              reject(error);
-            }
-          });
+          const status = response.statusCode ?? 0;
+          const ok = status >= 200 && status < 300;
+          readBody(response, ok ? this.maxResponseBytes : ERROR_BODY_BYTES, ok ? 'fail' : 'truncate').then(
+            (body) => resolve({ status, headers: response.headers, body }),
+            (error: unknown) => {
+              request.destroy();
+              reject(error instanceof ResponseTooLarge ? tooLargeError(path, error) : error);
+            },
+          );
         },
       );
       request.setTimeout(this.retry.requestTimeoutMs, () => {
@@ -248,10 +278,73 @@ const TLS_HINT =
 const NETWORK_HINT =
   'Check that the API server address is reachable from where the audit runs (VPC, firewall, private endpoint).';
 
+export const NOT_KUBERNETES_HINT =
+  'Check that the server address is a Kubernetes API server, not a proxy or web server answering in its place.';
+
 const STATUS_HINTS: Record<number, string> = {
   401: 'The credentials were rejected: the token may have expired, or the identity is not mapped in the cluster (EKS access entries, aws-auth).',
   403: "The audit's identity lacks a permission: apply deploy/rbac.yaml and bind it to that identity.",
 };
+
+/**
+ * The body, inflated as it arrives when it is gzip (never all at once: a small gzip body can
+ * expand to gigabytes), and never more than `limit` bytes of it: past that, `fail` stops
+ * reading and rejects, `truncate` stops reading and keeps what came.
+ */
+async function readBody(
+  response: IncomingMessage,
+  limit: number,
+  overflow: 'fail' | 'truncate',
+): Promise<Buffer> {
+  const gzip = /^\s*gzip\s*$/i.test(String(response.headers['content-encoding'] ?? ''));
+  const declared = Number(response.headers['content-length']);
+  if (overflow === 'fail' && !gzip && declared > limit) {
+    response.destroy();
+    throw new ResponseTooLarge(limit, false);
+  }
+  const inflater = gzip ? createGunzip() : undefined;
+  const stream: Readable = inflater ? response.pipe(inflater) : response;
+  if (inflater) response.on('error', (error) => inflater.destroy(error));
+  const chunks: Buffer[] = [];
+  let size = 0;
+  try {
+    for await (const chunk of stream as AsyncIterable<Buffer>) {
+      if (size + chunk.length > limit) {
+        if (overflow === 'fail') throw new ResponseTooLarge(limit, gzip);
+        chunks.push(chunk.subarray(0, limit - size));
+        break;
+      }
+      size += chunk.length;
+      chunks.push(chunk);
+    }
+  } finally {
+    inflater?.destroy();
+    response.destroy();
+  }
+  return Buffer.concat(chunks);
+}
+
+class ResponseTooLarge extends Error {
+  readonly limit: number;
+  readonly inflated: boolean;
+  constructor(limit: number, inflated: boolean) {
+    super('response too large');
+    this.limit = limit;
+    this.inflated = inflated;
+  }
+}
+
+function tooLargeError(path: string, error: ResponseTooLarge): KubeApiError {
+  const size = error.limit >= MIB ? `${Math.round(error.limit / MIB)} MiB` : `${error.limit} bytes`;
+  return new KubeApiError(
+    path,
+    `GET ${path}: the answer is larger than ${size}${error.inflated ? ' once gzip is inflated' : ''}; it was not read`,
+    {
+      code: 'KUBE_RESPONSE_TOO_LARGE',
+      hint: `No real page of a list comes near that: check that the server address is the API server itself, not a proxy. If the objects really are that large, raise the limit (--max-response-mb, or maxResponseMegabytes in the service configuration; at most ${RESPONSE_LIMIT_MB.max}).`,
+    },
+  );
+}
 
 function deadlineError(path: string): KubeApiError {
   return new KubeApiError(path, `GET ${path}: stopped at the cluster's deadline`, {

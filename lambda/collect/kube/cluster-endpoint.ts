@@ -8,9 +8,12 @@ import type { Agent as HttpAgent } from 'node:http';
 export interface ClusterEndpoint {
   server: string;
   agent: HttpAgent;
-  authorize(): Promise<Record<string, string>>;
+  /** Headers for one request; `signal` is the cluster's deadline (a credential plugin is stopped at it). */
+  authorize(signal?: AbortSignal): Promise<Record<string, string>>;
   /** For the report: which context and identity the audit used. Never a credential. */
   context?: string;
   identity?: string;
+  /** The kubeconfig says insecure-skip-tls-verify: the server's certificate is not checked. */
+  insecureSkipTlsVerify?: boolean;
   close(): void;
 }
