@@ -17,6 +17,8 @@ export interface LiveReadOptions {
   configMapNames: readonly string[];
   readKubeletConfig?: boolean;
   deadlineMs?: number;
+  /** The largest API answer read (after gzip). */
+  maxResponseBytes?: number;
   pageSize?: number;
   retry?: Partial<RetryPolicy>;
 }
@@ -33,7 +35,7 @@ export function kubeconfigContextSources(
         ...options,
         name: context,
         describe: { context },
-        connect: () => kubeconfigEndpoint(kubeconfig, context),
+        connect: (signal) => kubeconfigEndpoint(kubeconfig, context, signal),
       }),
   );
 }
@@ -72,7 +74,7 @@ export function storedKubeconfigSource(
     ...options,
     name,
     describe: context === undefined ? {} : { context },
-    connect: async () => {
+    connect: async (signal) => {
       const kubeconfig = kubeconfigFromText(await readStoredKubeconfig(secret, origin), origin, false);
       const chosen = context ?? (await readContexts(kubeconfig)).current;
       if (!chosen)
@@ -80,7 +82,7 @@ export function storedKubeconfigSource(
           `the kubeconfig in ${origin} has no current-context`,
           'Set "context" in the cluster entry.',
         );
-      return kubeconfigEndpoint(kubeconfig, chosen);
+      return kubeconfigEndpoint(kubeconfig, chosen, signal);
     },
   });
 }

@@ -7,6 +7,7 @@ import { defaultPolicy } from '../../lambda/audit/policy.ts';
 import type { ClusterSource } from '../../lambda/collect/cluster-source.ts';
 import { kubeconfigFromFile } from '../../lambda/collect/kube/kubeconfig-endpoint.ts';
 import { kubeconfigContextSources, storedKubeconfigSource } from '../../lambda/collect/sources.ts';
+import { HANGING_PLUGIN, isRunning, writePlugin } from '../helpers/exec-plugin.ts';
 import { type FakeAws, startFakeAws } from '../helpers/fake-aws.ts';
 import { demoObjects, FAST_RETRY } from '../helpers/live.ts';
 import { ApiServerSimulator } from '../simulator/api-server.ts';
@@ -81,6 +82,87 @@ describe('kubeconfig credentials', () => {
     ]);
     const [source] = kubeconfigContextSources(kubeconfigFromFile(path), ['exec'], options);
     expect((await collect(source as ClusterSource)).status).toBe('complete');
+  });
+
+  test('a plugin runs once per cluster while its credential is valid, and may hand over a client certificate', async () => {
+    const { certPem, keyPem } = await a.pki.issueClientCertificate(
+      'exec-cert-user',
+      'dockershim-audit:readers',
+    );
+    const credential = JSON.stringify({
+      apiVersion: 'client.authentication.k8s.io/v1',
+      kind: 'ExecCredential',
+      status: {
+        clientCertificateData: certPem,
+        clientKeyData: keyPem,
+        expirationTimestamp: new Date(Date.now() + 3_600_000).toISOString(),
+      },
+    });
+    const plugin = await writePlugin(`echo $$ >> "$PIDS"\ncat <<'EOF'\n${credential}\nEOF`);
+    const path = await writeKubeconfig([
+      { name: 'exec', server: a.url, caPem: a.caPem, user: { exec: { command: plugin.command } } },
+    ]);
+    const [source] = kubeconfigContextSources(kubeconfigFromFile(path), ['exec'], options);
+    const report = await collect(source as ClusterSource);
+    expect(report.status).toBe('complete');
+    expect(a.requests.at(-1)?.user).toBe('exec-cert-user');
+    expect(await plugin.pids()).toHaveLength(1);
+  });
+
+  test('a plugin that hangs is killed at the deadline, with what it started; the cluster fails naming it', async () => {
+    const plugin = await writePlugin(HANGING_PLUGIN);
+    const path = await writeKubeconfig([
+      { name: 'exec', server: a.url, caPem: a.caPem, user: { exec: { command: plugin.command } } },
+    ]);
+    const [source] = kubeconfigContextSources(kubeconfigFromFile(path), ['exec'], {
+      ...options,
+      deadlineMs: 1_500,
+    });
+    const report = await collect(source as ClusterSource);
+    expect(report.status).toBe('failed');
+    expect(report.errors.at(-1)?.message).toContain(
+      `the credential plugin "${plugin.command}" did not finish before the cluster's deadline and was stopped`,
+    );
+    const pids = await plugin.pids();
+    expect(pids).toHaveLength(2);
+    await expect.poll(() => pids.filter(isRunning)).toEqual([]);
+  });
+
+  test.each([
+    [
+      'exits with an error: the first line of its stderr, cut short, and nothing after it',
+      `printf 'token expired: run login%0500d\\nsecond line with more detail\\n' 0 >&2\nexit 3`,
+      /failed \(exit code 3\): token expired: run login0{176}… \(Run the command/,
+    ],
+    ['prints no JSON', 'echo hello', /did not print an ExecCredential: its output is not JSON/],
+    [
+      'prints a credential without a token',
+      `echo '{"kind":"ExecCredential","status":{"token":7}}'`,
+      /status.token is a number, not a string/,
+    ],
+    ['prints too much', 'head -c 3000000 /dev/zero', /printed more than 1024 KB/],
+  ])('a plugin that %s', async (_, body, message) => {
+    const plugin = await writePlugin(body);
+    const path = await writeKubeconfig([
+      { name: 'exec', server: a.url, caPem: a.caPem, user: { exec: { command: plugin.command } } },
+    ]);
+    const [source] = kubeconfigContextSources(kubeconfigFromFile(path), ['exec'], options);
+    const report = await collect(source as ClusterSource);
+    expect(report.status).toBe('failed');
+    expect(report.errors.at(-1)?.message).toMatch(message);
+    expect(report.errors.at(-1)?.message).not.toContain('second line');
+  });
+
+  test('a plugin that is not installed: its installHint', async () => {
+    const path = await writeKubeconfig([
+      { name: 'exec', server: a.url, caPem: a.caPem, user: { exec: { command: 'no-such-auth-plugin' } } },
+    ]);
+    const [source] = kubeconfigContextSources(kubeconfigFromFile(path), ['exec'], options);
+    const report = await collect(source as ClusterSource);
+    expect(report.status).toBe('failed');
+    expect(report.errors.at(-1)?.message).toContain(
+      'the credential plugin "no-such-auth-plugin" was not found',
+    );
   });
 
   test('each context gets its own client: no token, CA or connection crosses clusters', async () => {

@@ -1,31 +1,42 @@
 import { existsSync } from 'node:fs';
+import { readFile, stat } from 'node:fs/promises';
 import { Agent as HttpAgent } from 'node:http';
 import { Agent as HttpsAgent, type RequestOptions } from 'node:https';
 import { homedir } from 'node:os';
-import { delimiter, join } from 'node:path';
-import type { KubeConfig } from '@kubernetes/client-node';
-import { ClusterConnectionError } from '../errors.ts';
+import { delimiter, dirname, join } from 'node:path';
+import type { Cluster as LibraryCluster, User as LibraryUser } from '@kubernetes/client-node';
+import { describeError } from '../../errors.ts';
+import { ClusterConnectionError, KubeconfigError } from '../errors.ts';
 import type { ClusterEndpoint } from './cluster-endpoint.ts';
+import { type ExecCredential, runExecPlugin } from './exec-credential.ts';
+import {
+  type KubeconfigCluster,
+  type KubeconfigText,
+  type KubeconfigUser,
+  MAX_KUBECONFIG_BYTES,
+  parseKubeconfig,
+  tooLarge,
+} from './kubeconfig-document.ts';
 
 /**
  * Where the kubeconfig text comes from: a file (the CLI) or a secret (Lambda: Secrets
- * Manager or SSM). `loadInto` fills a new KubeConfig each time it is called, so that every
- * cluster gets its own client and nothing cached for one cluster reaches the next.
+ * Manager or SSM). It is read again for every cluster, so that each gets its own client and
+ * nothing cached for one cluster reaches the next.
  */
 export interface KubeconfigSource {
   origin: string;
-  /** Fills `config`; `newConfig` makes another one, for merging several files. */
-  loadInto(config: KubeConfig, newConfig: () => KubeConfig): void;
+  /** The texts, in the order kubectl merges them. */
+  read(): Promise<KubeconfigText[]>;
   /** exec credential plugins run local commands: fine on a laptop, impossible in Lambda. */
   allowExec: boolean;
 }
 
 export function kubeconfigFromFile(path: string): KubeconfigSource {
-  return { origin: path, allowExec: true, loadInto: (config) => config.loadFromFile(path) };
+  return kubeconfigFromFiles([path]);
 }
 
 export function kubeconfigFromText(text: string, origin: string, allowExec = false): KubeconfigSource {
-  return { origin, allowExec, loadInto: (config) => config.loadFromString(text) };
+  return { origin, allowExec, read: async () => [{ origin, text }] };
 }
 
 /** The kubeconfig files kubectl would use: $KUBECONFIG (a path list) or ~/.kube/config. */
@@ -36,81 +47,106 @@ export function defaultKubeconfigPaths(env: NodeJS.ProcessEnv = process.env): st
   return existsSync(home) ? [home] : [];
 }
 
-/** Several files merged as kubectl merges them (the first file's current context wins). */
+/** Several files merged as kubectl merges them (the first file to name an entry wins). */
 export function kubeconfigFromFiles(paths: readonly string[]): KubeconfigSource {
-  const [first, ...rest] = paths;
-  if (!first) throw new ClusterConnectionError('no kubeconfig file');
+  if (paths.length === 0) throw new ClusterConnectionError('no kubeconfig file');
   return {
     origin: paths.join(delimiter),
     allowExec: true,
-    loadInto: (config, newConfig) => {
-      config.loadFromFile(first);
-      for (const path of rest) {
-        const other = newConfig();
-        other.loadFromFile(path);
-        config.mergeConfig(other, true);
-      }
-    },
+    read: () => Promise.all(paths.map(readKubeconfigFile)),
   };
+}
+
+async function readKubeconfigFile(path: string): Promise<KubeconfigText> {
+  try {
+    // Size first: a huge file would fail as "Invalid string length", or take the memory with it.
+    const { size } = await stat(path);
+    if (size > MAX_KUBECONFIG_BYTES) throw tooLarge(path, size);
+    return { origin: path, text: await readFile(path, 'utf8'), dir: dirname(path) };
+  } catch (error) {
+    if (error instanceof KubeconfigError) throw error;
+    throw new KubeconfigError(
+      path,
+      `cannot be read (${(error as NodeJS.ErrnoException).code ?? describeError(error)})`,
+    );
+  }
 }
 
 export interface KubeconfigContexts {
   contexts: string[];
   current: string | undefined;
+  /** Contexts whose cluster says insecure-skip-tls-verify: the server's certificate is not checked. */
+  insecure: string[];
 }
 
+/** The contexts of a kubeconfig. Throws a KubeconfigError when its outline is wrong. */
 export async function readContexts(source: KubeconfigSource): Promise<KubeconfigContexts> {
-  const config = await load(source);
-  const current = config.getCurrentContext();
-  return { contexts: config.getContexts().map((context) => context.name), current: current || undefined };
+  const config = parseKubeconfig(await source.read());
+  const insecure = config.contextNames.filter((name) => {
+    try {
+      return config.resolve(name).cluster.insecureSkipTlsVerify;
+    } catch {
+      return false; // that context fails with its own error when it is read
+    }
+  });
+  return { contexts: config.contextNames, current: config.currentContext, insecure };
 }
+
+/** auth-provider plugins kubectl removed in 1.26: their command runs synchronously and would block the whole run. */
+const REMOVED_AUTH_PROVIDERS: Record<string, string> = {
+  gcp: 'gke-gcloud-auth-plugin',
+  azure: 'kubelogin',
+};
 
 /**
- * client-node is loaded on first use: it takes half a second and 80 MB, which a scan of
- * manifest files, and `--help`, should not pay for.
+ * Connects to one context of a kubeconfig with a client of its own. `signal` is the cluster's
+ * deadline: a credential plugin still running then is killed.
  */
-async function load(source: KubeconfigSource): Promise<KubeConfig> {
-  const { KubeConfig } = await import('@kubernetes/client-node');
-  const config = new KubeConfig();
-  try {
-    source.loadInto(config, () => new KubeConfig());
-  } catch (error) {
-    throw new ClusterConnectionError(
-      `cannot read the kubeconfig ${source.origin}: ${error instanceof Error ? error.message.split('\n')[0] : error}`,
-      'Check that it is a valid kubeconfig (kubectl config view --kubeconfig ...).',
-      error,
-    );
-  }
-  return config;
-}
-
-/** Connects to one context of a kubeconfig with a client of its own. */
 export async function kubeconfigEndpoint(
   source: KubeconfigSource,
   context: string,
+  signal: AbortSignal = new AbortController().signal,
 ): Promise<ClusterEndpoint> {
-  const config = await load(source);
-  if (!config.getContextObject(context)) {
-    const known = config.getContexts().map((entry) => entry.name);
+  const kubeconfig = parseKubeconfig(await source.read());
+  if (!kubeconfig.contextNames.includes(context)) {
+    const known = kubeconfig.contextNames;
     throw new ClusterConnectionError(
       `the kubeconfig ${source.origin} has no context "${context}"`,
       known.length > 0 ? `Its contexts: ${known.join(', ')}.` : 'It has no contexts at all.',
     );
   }
-  config.setCurrentContext(context);
-  const cluster = config.getCurrentCluster();
-  const user = config.getCurrentUser();
-  if (!cluster?.server)
-    throw new ClusterConnectionError(`context "${context}" has no cluster server address`);
+  const { cluster, user } = kubeconfig.resolve(context);
   if (!source.allowExec && (user?.exec || user?.authProvider)) {
     throw new ClusterConnectionError(
       `context "${context}" authenticates with ${user.exec ? `an exec plugin (${user.exec.command})` : `the ${user.authProvider?.name} auth provider`}, which cannot run in Lambda: there is no such command there, and it would run with the function's rights`,
       'For EKS use a cluster entry of type "eks" (IAM). For GKE, AKS and others, store a kubeconfig with a ServiceAccount token (bound to deploy/rbac.yaml) or a client certificate.',
     );
   }
+  const removed = user?.authProvider && REMOVED_AUTH_PROVIDERS[user.authProvider.name];
+  if (removed) {
+    throw new ClusterConnectionError(
+      `context "${context}" uses the ${user?.authProvider?.name} auth provider, which kubectl removed in 1.26`,
+      `Use the exec plugin that replaced it (${removed}); kubectl's documentation shows the kubeconfig entry.`,
+    );
+  }
+  const plugin = user?.exec;
+  let credential: ExecCredential | undefined = plugin && (await runExecPlugin(plugin, cluster, signal));
+  const config = await libraryConfig(cluster, user, source.origin);
   const options: RequestOptions = {};
-  await config.applyToHTTPSOptions(options);
-  const insecure = cluster.skipTLSVerify === true;
+  try {
+    await config.applyToHTTPSOptions(options);
+  } catch (error) {
+    throw new ClusterConnectionError(
+      `context "${context}": ${describeError(error).split('\n')[0]}`,
+      'Check the files and data the kubeconfig names for this context (certificate-authority, client-certificate, client-key).',
+      error,
+    );
+  }
+  // A certificate from the plugin is PEM, as TLS takes it; the library would read it as base64.
+  if (credential?.clientCertificateData) {
+    options.cert = credential.clientCertificateData;
+    options.key = credential.clientKeyData;
+  }
   // Our own pool: kept alive for the pages of one run, and closed when the cluster is done.
   const agent =
     cluster.proxyUrl && options.agent instanceof HttpAgent
@@ -126,14 +162,27 @@ export async function kubeconfigEndpoint(
             ...(options.pfx !== undefined && { pfx: options.pfx }),
             ...(options.passphrase !== undefined && { passphrase: options.passphrase }),
             ...(cluster.tlsServerName !== undefined && { servername: cluster.tlsServerName }),
-            rejectUnauthorized: !insecure,
+            rejectUnauthorized: !cluster.insecureSkipTlsVerify,
           });
+  // One plugin run at a time, shared by the requests that need it (pages and configz reads overlap).
+  let refreshing: Promise<ExecCredential> | undefined;
+  const freshCredential = async (requestSignal: AbortSignal): Promise<ExecCredential | undefined> => {
+    if (!plugin) return undefined;
+    if (credential && (credential.expiresAt === undefined || credential.expiresAt - Date.now() > 10_000))
+      return credential;
+    refreshing ??= runExecPlugin(plugin, cluster, requestSignal).finally(() => {
+      refreshing = undefined;
+    });
+    credential = await refreshing;
+    return credential;
+  };
   return {
     server: cluster.server,
     agent,
     context,
-    ...(user?.name !== undefined && { identity: `kubeconfig user ${user.name}` }),
-    async authorize() {
+    ...(user !== undefined && { identity: `kubeconfig user ${user.name}` }),
+    ...(cluster.insecureSkipTlsVerify && { insecureSkipTlsVerify: true }),
+    async authorize(requestSignal = signal) {
       // Asked per request: exec plugins and token files rotate credentials during long runs.
       const fresh: RequestOptions = {};
       await config.applyToHTTPSOptions(fresh);
@@ -142,8 +191,62 @@ export async function kubeconfigEndpoint(
         if (typeof value === 'string') headers[name] = value;
       if (typeof fresh.auth === 'string')
         headers.Authorization = `Basic ${Buffer.from(fresh.auth).toString('base64')}`;
+      const token = (await freshCredential(requestSignal))?.token;
+      if (token && !user?.token) headers.Authorization = `Bearer ${token}`;
       return headers;
     },
     close: () => agent.destroy(),
   };
+}
+
+/**
+ * client-node, for what it does well (TLS material from files or data, tokens, basic auth,
+ * impersonation, OIDC, proxies), given one checked cluster and user. Exec plugins are ours:
+ * the library's have no deadline. It loads on first use: half a second and 80 MB that a scan
+ * of manifest files, and `--help`, should not pay for.
+ */
+async function libraryConfig(cluster: KubeconfigCluster, user: KubeconfigUser | undefined, origin: string) {
+  const { KubeConfig } = await import('@kubernetes/client-node');
+  const config = new KubeConfig();
+  const libraryCluster: LibraryCluster = {
+    name: cluster.name,
+    server: cluster.server,
+    skipTLSVerify: cluster.insecureSkipTlsVerify,
+    ...(cluster.caData !== undefined && { caData: cluster.caData }),
+    ...(cluster.caFile !== undefined && { caFile: cluster.caFile }),
+    ...(cluster.tlsServerName !== undefined && { tlsServerName: cluster.tlsServerName }),
+    ...(cluster.proxyUrl !== undefined && { proxyUrl: cluster.proxyUrl }),
+  };
+  const token = user?.token ?? (user?.tokenFile ? await readTokenFile(user.tokenFile, origin) : undefined);
+  const libraryUser: LibraryUser = {
+    name: user?.name ?? 'anonymous',
+    ...(token !== undefined && { token }),
+    ...(user?.certData !== undefined && { certData: user.certData }),
+    ...(user?.certFile !== undefined && { certFile: user.certFile }),
+    ...(user?.keyData !== undefined && { keyData: user.keyData }),
+    ...(user?.keyFile !== undefined && { keyFile: user.keyFile }),
+    ...(user?.username !== undefined && { username: user.username }),
+    ...(user?.password !== undefined && { password: user.password }),
+    ...(user?.impersonate !== undefined && { impersonateUser: user.impersonate }),
+    ...(user?.authProvider !== undefined && { authProvider: user.authProvider }),
+  };
+  config.loadFromClusterAndUser(libraryCluster, libraryUser);
+  return config;
+}
+
+const MAX_TOKEN_FILE_BYTES = 64 * 1024;
+
+async function readTokenFile(path: string, origin: string): Promise<string> {
+  try {
+    const { size } = await stat(path);
+    if (size > MAX_TOKEN_FILE_BYTES)
+      throw new KubeconfigError(origin, `token-file ${path} is ${size} bytes; a token is a few KB`);
+    return (await readFile(path, 'utf8')).trim();
+  } catch (error) {
+    if (error instanceof KubeconfigError) throw error;
+    throw new KubeconfigError(
+      origin,
+      `token-file ${path} cannot be read (${(error as NodeJS.ErrnoException).code ?? describeError(error)})`,
+    );
+  }
 }
