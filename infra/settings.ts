@@ -1,4 +1,5 @@
 import { DEFAULT_CLUSTER_CONCURRENCY } from '../lambda/audit/run-fleet.ts';
+import { RESPONSE_LIMIT_MB } from '../lambda/collect/kube/api-client.ts';
 import { DEFAULT_CLUSTER_TIMEOUT_SECONDS } from '../lambda/collect/kubernetes-source.ts';
 import { ConfigError } from '../lambda/config/errors.ts';
 import {
@@ -48,6 +49,7 @@ export const DEFAULTS = {
   clusterConcurrency: DEFAULT_CLUSTER_CONCURRENCY,
   clusterTimeoutSeconds: DEFAULT_CLUSTER_TIMEOUT_SECONDS,
   readKubeletConfig: false,
+  maxResponseMegabytes: RESPONSE_LIMIT_MB.default,
   schedule: 'cron(0 3 * * ? *)',
   scheduleTimezone: 'UTC',
   memorySize: 1024,
@@ -85,6 +87,7 @@ export interface ServiceConfigDocument {
   clusterConcurrency: number;
   clusterTimeoutSeconds: number;
   readKubeletConfig: boolean;
+  maxResponseMegabytes: number;
   notify?: Record<string, unknown>;
   policy?: Record<string, unknown>;
 }
@@ -293,6 +296,7 @@ function serviceConfig(value: (key: string) => unknown): ServiceConfigDocument {
     clusterConcurrency: parsed.clusterConcurrency,
     clusterTimeoutSeconds: parsed.clusterTimeoutSeconds,
     readKubeletConfig: parsed.readKubeletConfig,
+    maxResponseMegabytes: parsed.maxResponseMegabytes,
   };
   if (isRecord(raw.notify)) document.notify = raw.notify;
   if (isRecord(raw.policy)) document.policy = raw.policy;

@@ -251,6 +251,7 @@ async function sourcesFor(
     configMapNames: agentConfigMapNames(policy.agents),
     readKubeletConfig: options.live.readKubeletConfig,
     deadlineMs: options.live.clusterTimeoutSeconds * 1000,
+    maxResponseBytes: options.live.maxResponseMegabytes * 1024 * 1024,
   });
   return { sources, usingDemo: false };
 }

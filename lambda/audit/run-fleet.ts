@@ -17,6 +17,8 @@ export interface FleetOptions {
 }
 
 export const DEFAULT_CLUSTER_CONCURRENCY = 4;
+/** More clusters at once than this only multiplies memory and API load; fleet mode scales further. */
+export const MAX_CLUSTER_CONCURRENCY = 64;
 
 /** Audits one cluster. A source that fails, even by throwing, yields a `failed` cluster, never a crash. */
 export async function auditCluster(

@@ -48,6 +48,8 @@ export function pageSizeFor(kind: string, pageSize = DEFAULT_PAGE_SIZE): number 
   return kind === 'ConfigMap' ? Math.min(pageSize, CONFIG_MAP_PAGE_SIZE) : pageSize;
 }
 export const DEFAULT_CLUSTER_TIMEOUT_SECONDS = 600;
+/** A day: longer than any audit needs, and far below what a timer can hold (2^31 ms, 24.8 days). */
+export const MAX_CLUSTER_TIMEOUT_SECONDS = 86_400;
 export const DEFAULT_CLUSTER_DEADLINE_MS = DEFAULT_CLUSTER_TIMEOUT_SECONDS * 1000;
 const KUBELET_CONFIG_CONCURRENCY = 8;
 

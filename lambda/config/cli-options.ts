@@ -1,6 +1,10 @@
 import { parseArgs } from 'node:util';
-import { DEFAULT_CLUSTER_CONCURRENCY } from '../audit/run-fleet.ts';
-import { DEFAULT_CLUSTER_TIMEOUT_SECONDS } from '../collect/kubernetes-source.ts';
+import { DEFAULT_CLUSTER_CONCURRENCY, MAX_CLUSTER_CONCURRENCY } from '../audit/run-fleet.ts';
+import { RESPONSE_LIMIT_MB } from '../collect/kube/api-client.ts';
+import {
+  DEFAULT_CLUSTER_TIMEOUT_SECONDS,
+  MAX_CLUSTER_TIMEOUT_SECONDS,
+} from '../collect/kubernetes-source.ts';
 import { UsageError } from '../errors.ts';
 import { REPORT_FORMATS, type ReportFormat } from '../report/render.ts';
 import { isSeverity, SEVERITIES, type Severity } from '../rules/severity.ts';
@@ -30,6 +34,8 @@ export interface LiveOptions {
   readKubeletConfig: boolean;
   clusterTimeoutSeconds: number;
   concurrency: number;
+  /** The largest API answer read, in MiB after gzip. */
+  maxResponseMegabytes: number;
 }
 
 export interface ScanOptions {
@@ -97,6 +103,8 @@ no kubeconfig at all):
 Live clusters:
   --cluster-timeout S   per-cluster deadline in seconds (default: ${DEFAULT_CLUSTER_TIMEOUT_SECONDS})
   --concurrency N       clusters read at once (default: ${DEFAULT_CLUSTER_CONCURRENCY})
+  --max-response-mb N   largest API answer read, MiB after gzip (default: ${RESPONSE_LIMIT_MB.default});
+                        a larger one fails its list
   --kubelet-config      also read each kubelet's configz through the node proxy
                         (needs nodes/proxy, a powerful permission: see README)
 
@@ -184,6 +192,7 @@ function parseScan(argv: readonly string[]): CliCommand {
     'kubelet-config': { type: 'boolean' },
     'cluster-timeout': { type: 'string' },
     concurrency: { type: 'string' },
+    'max-response-mb': { type: 'string' },
     'cluster-name': { type: 'string' },
     out: { type: 'string' },
     store: { type: 'string' },
@@ -244,12 +253,23 @@ function parseScan(argv: readonly string[]): CliCommand {
             : { type: 'default' },
     live: {
       readKubeletConfig: values['kubelet-config'] === true,
-      clusterTimeoutSeconds: positiveInteger(
-        values['cluster-timeout'],
-        '--cluster-timeout',
-        DEFAULT_CLUSTER_TIMEOUT_SECONDS,
-      ),
-      concurrency: positiveInteger(values.concurrency, '--concurrency', DEFAULT_CLUSTER_CONCURRENCY),
+      clusterTimeoutSeconds: wholeNumber(values['cluster-timeout'], '--cluster-timeout', {
+        fallback: DEFAULT_CLUSTER_TIMEOUT_SECONDS,
+        min: 1,
+        max: MAX_CLUSTER_TIMEOUT_SECONDS,
+        unit: 'seconds',
+      }),
+      concurrency: wholeNumber(values.concurrency, '--concurrency', {
+        fallback: DEFAULT_CLUSTER_CONCURRENCY,
+        min: 1,
+        max: MAX_CLUSTER_CONCURRENCY,
+      }),
+      maxResponseMegabytes: wholeNumber(values['max-response-mb'], '--max-response-mb', {
+        fallback: RESPONSE_LIMIT_MB.default,
+        min: RESPONSE_LIMIT_MB.min,
+        max: RESPONSE_LIMIT_MB.max,
+        unit: 'MiB',
+      }),
     },
     outDir,
     store: parseStoreLocation(store ?? outDir),
@@ -371,11 +391,22 @@ function nonEmpty(value: unknown, flag: string): string | undefined {
   return value;
 }
 
-function positiveInteger(value: unknown, flag: string, fallback: number): number {
-  if (value === undefined) return fallback;
-  const number = Number(value);
-  if (typeof value !== 'string' || !Number.isInteger(number) || number < 1) {
-    throw new UsageError(`${flag} must be a whole number of at least 1`);
+/**
+ * A count or a duration, checked here rather than where it is used: a timer takes at most
+ * 2^31-1 ms and fires at once past that, and 1e20 is an "integer" to Number.
+ */
+function wholeNumber(
+  value: unknown,
+  flag: string,
+  bounds: { fallback: number; min: number; max: number; unit?: string },
+): number {
+  if (value === undefined) return bounds.fallback;
+  const text = typeof value === 'string' ? value.trim() : '';
+  const number = /^\d{1,9}$/.test(text) ? Number(text) : Number.NaN;
+  if (!(number >= bounds.min && number <= bounds.max)) {
+    throw new UsageError(
+      `${flag} must be a whole number${bounds.unit ? ` of ${bounds.unit}` : ''} from ${bounds.min} to ${bounds.max}, not "${text || String(value)}"`,
+    );
   }
   return number;
 }

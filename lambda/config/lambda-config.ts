@@ -1,5 +1,9 @@
-import { DEFAULT_CLUSTER_CONCURRENCY } from '../audit/run-fleet.ts';
-import { DEFAULT_CLUSTER_TIMEOUT_SECONDS } from '../collect/kubernetes-source.ts';
+import { DEFAULT_CLUSTER_CONCURRENCY, MAX_CLUSTER_CONCURRENCY } from '../audit/run-fleet.ts';
+import { RESPONSE_LIMIT_MB } from '../collect/kube/api-client.ts';
+import {
+  DEFAULT_CLUSTER_TIMEOUT_SECONDS,
+  MAX_CLUSTER_TIMEOUT_SECONDS,
+} from '../collect/kubernetes-source.ts';
 import { isRecord } from '../kube/objects.ts';
 import { type PolicyConfig, parsePolicyConfig } from './audit-config.ts';
 import { ConfigError } from './errors.ts';
@@ -22,6 +26,8 @@ export interface AuditServiceConfig {
   clusterTimeoutSeconds: number;
   /** Read each kubelet's configz through nodes/proxy (a powerful permission). @default false */
   readKubeletConfig: boolean;
+  /** The largest API answer read, in MiB after gzip; a larger one fails its list. @default 64 */
+  maxResponseMegabytes: number;
   /** When and where to announce changes; the webhook URL and key live in Secrets Manager. */
   notify?: NotifyOptions;
   /** Severity overrides, exemptions and extra agent signatures, as in the CLI's --config file. */
@@ -39,6 +45,7 @@ export const SERVICE_KEYS: Record<keyof AuditServiceConfig, true> = {
   clusterConcurrency: true,
   clusterTimeoutSeconds: true,
   readKubeletConfig: true,
+  maxResponseMegabytes: true,
   notify: true,
   policy: true,
 };
@@ -80,7 +87,7 @@ export function parseAuditServiceConfig(input: unknown, origin: string): AuditSe
       origin,
       DEFAULT_CLUSTER_CONCURRENCY,
       1,
-      64,
+      MAX_CLUSTER_CONCURRENCY,
     ),
     clusterTimeoutSeconds: integer(
       document.clusterTimeoutSeconds,
@@ -88,9 +95,17 @@ export function parseAuditServiceConfig(input: unknown, origin: string): AuditSe
       origin,
       DEFAULT_CLUSTER_TIMEOUT_SECONDS,
       10,
-      86_400,
+      MAX_CLUSTER_TIMEOUT_SECONDS,
     ),
     readKubeletConfig: boolean(document.readKubeletConfig, 'readKubeletConfig', origin, false),
+    maxResponseMegabytes: integer(
+      document.maxResponseMegabytes,
+      'maxResponseMegabytes',
+      origin,
+      RESPONSE_LIMIT_MB.default,
+      RESPONSE_LIMIT_MB.min,
+      RESPONSE_LIMIT_MB.max,
+    ),
   };
   if (document.notify !== undefined) config.notify = parseNotifyConfig(document.notify, `${origin} notify`);
   if (document.policy !== undefined) config.policy = parsePolicyConfig(document.policy, `${origin} policy`);

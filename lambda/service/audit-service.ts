@@ -54,6 +54,7 @@ export function serviceSources(
     configMapNames: agentConfigMapNames(policy.agents),
     readKubeletConfig: config.readKubeletConfig,
     deadlineMs: config.clusterTimeoutSeconds * 1000,
+    maxResponseBytes: config.maxResponseMegabytes * 1024 * 1024,
   };
   return entries.map((entry) => sourceFor(entry, options));
 }

@@ -51,6 +51,7 @@ describe('deployment settings from context', () => {
       clusterConcurrency: 4,
       clusterTimeoutSeconds: 600,
       readKubeletConfig: false,
+      maxResponseMegabytes: 64,
     });
   });
 

@@ -30,6 +30,7 @@ describe('the Lambda configuration document', () => {
       clusterConcurrency: 4,
       clusterTimeoutSeconds: 600,
       readKubeletConfig: false,
+      maxResponseMegabytes: 64,
     });
   });
 
@@ -80,6 +81,14 @@ describe('the Lambda configuration document', () => {
     [
       { clusters: [{ name: 'a', type: 'kubeconfig', parameterName: '/a' }], clusterConcurrency: 0 },
       'clusterConcurrency must be an integer from 1 to 64',
+    ],
+    [
+      { clusters: [{ name: 'a', type: 'kubeconfig', parameterName: '/a' }], maxResponseMegabytes: 1024 },
+      'maxResponseMegabytes must be an integer from 1 to 256',
+    ],
+    [
+      { clusters: [{ name: 'a', type: 'kubeconfig', parameterName: '/a' }], maxResponseMegabytes: '64' },
+      'maxResponseMegabytes must be an integer from 1 to 256',
     ],
     [
       { clusters: [{ name: 'a', type: 'kubeconfig', parameterName: '/a' }], colour: 'blue' },
