@@ -1,4 +1,4 @@
-import { readFile } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import { parse as parseYaml } from 'yaml';
 import type { AuditPolicy, ExemptionRule } from '../audit/policy.ts';
 import { isRecord } from '../kube/objects.ts';
@@ -37,11 +37,22 @@ export interface PolicyConfig {
 
 const EXEMPTION_KEYS = new Set(['rule', 'resource', 'cluster', 'findingId', 'reason', 'expires']);
 
+/** A policy file is a few KB; a huge one is the wrong file, and reading it would fail obscurely. */
+const MAX_POLICY_BYTES = 16 * 1024 * 1024;
+
 export async function loadPolicyConfig(path: string): Promise<PolicyConfig> {
   let text: string;
   try {
+    const { size } = await stat(path);
+    if (size > MAX_POLICY_BYTES)
+      throw new ConfigError(
+        path,
+        `is ${Math.round(size / 1024 / 1024)} MB, more than a policy file can be (${MAX_POLICY_BYTES / 1024 / 1024} MB)`,
+        'Is it the right file? --config takes the policy file (rules, exemptions, agents).',
+      );
     text = await readFile(path, 'utf8');
   } catch (error) {
+    if (error instanceof ConfigError) throw error;
     throw new ConfigError(path, `cannot read the file (${(error as NodeJS.ErrnoException).code ?? error})`);
   }
   let parsed: unknown;
@@ -129,35 +140,75 @@ function parseExemptions(input: unknown, origin: string): ExemptionRule[] {
     }
     const resource = text('resource');
     if (resource !== undefined) {
-      if (resource.split('/').length !== 3) {
-        throw new ConfigError(
-          origin,
-          `${where}.resource must be Kind/namespace/name`,
-          'Use Kind//name for cluster-scoped objects.',
-        );
-      }
+      const problem = resourcePatternProblem(resource);
+      if (problem) throw new ConfigError(origin, `${where}.resource ${problem}`, RESOURCE_HINT);
       exemption.resource = resource;
     }
     const cluster = text('cluster');
-    if (cluster !== undefined) exemption.cluster = cluster;
+    if (cluster !== undefined) {
+      if (/\s/.test(cluster)) throw new ConfigError(origin, `${where}.cluster must not contain spaces`);
+      exemption.cluster = cluster;
+    }
     const findingId = text('findingId');
-    if (findingId !== undefined) exemption.findingId = findingId;
+    if (findingId !== undefined) {
+      if (!FINDING_ID.test(findingId) || !ruleById(findingId.split('-')[0] ?? ''))
+        throw new ConfigError(
+          origin,
+          `${where}.findingId is not a finding id: ${JSON.stringify(findingId)}`,
+          'Copy it from the report: the rule and 16 hexadecimal digits, as DS001-0123456789abcdef.',
+        );
+      exemption.findingId = findingId;
+    }
     const expires = text('expires');
     if (expires !== undefined) {
-      if (!/^\d{4}-\d{2}-\d{2}$/.test(expires) || Number.isNaN(Date.parse(expires))) {
-        throw new ConfigError(origin, `${where}.expires must be a date (YYYY-MM-DD)`);
+      if (!isCalendarDate(expires)) {
+        throw new ConfigError(origin, `${where}.expires must be a date that exists (YYYY-MM-DD): ${expires}`);
       }
       exemption.expires = expires;
     }
-    if (!exemption.rule && !exemption.resource && !exemption.findingId) {
+    // A resource pattern that matches every resource narrows nothing, however it is spelled.
+    if (
+      !exemption.rule &&
+      !exemption.findingId &&
+      (!exemption.resource || matchesEverything(exemption.resource))
+    ) {
       throw new ConfigError(
         origin,
-        `${where} must name a rule, a resource or a findingId`,
+        `${where} must name a rule, a resource or a findingId${exemption.resource ? ` (resource ${exemption.resource} matches every resource)` : ''}`,
         'An exemption of everything is not an exemption.',
       );
     }
     return exemption;
   });
+}
+
+const FINDING_ID = /^DS\d{3}-[0-9a-f]{16}$/;
+const RESOURCE_HINT =
+  'Kind/namespace/name as the report writes it (DaemonSet/logging/fluentd), * as a wildcard, Kind//name for cluster-scoped objects.';
+
+/** Why a resource pattern cannot be meant, or undefined when it can. */
+function resourcePatternProblem(pattern: string): string | undefined {
+  if (/\s/.test(pattern)) return 'must not contain spaces';
+  const [kind = '', namespace = '', name = '', ...rest] = pattern.split('/');
+  if (rest.length > 0 || pattern.split('/').length !== 3) return 'must be Kind/namespace/name';
+  // A kind is written as Kubernetes writes it; `daemonset` would quietly match nothing.
+  if (!/^[A-Z*][A-Za-z0-9*]*$/.test(kind)) return `has a kind Kubernetes does not write: "${kind}"`;
+  if (!/^[a-z0-9*-]*$/.test(namespace)) return `has a namespace Kubernetes does not allow: "${namespace}"`;
+  if (name === '') return 'must name the resource (or use *)';
+  return undefined;
+}
+
+// Whether a (valid) pattern matches every resource: wildcards only, in kind, namespace and
+// name, however many (`*/*/*`, `**/*/*`). `*//*` is narrower: cluster-scoped objects only.
+function matchesEverything(pattern: string): boolean {
+  return pattern.split('/').every((part) => /^\*+$/.test(part));
+}
+
+/** A real day: `2027-02-31` is refused, where Date.parse would move it to March. */
+function isCalendarDate(text: string): boolean {
+  if (!/^\d{4}-\d{2}-\d{2}$/.test(text)) return false;
+  const date = new Date(`${text}T00:00:00Z`);
+  return !Number.isNaN(date.getTime()) && date.toISOString().slice(0, 10) === text;
 }
 
 function parseAgents(input: unknown, origin: string): AgentSignature[] {
