@@ -103,14 +103,14 @@ async function scan(options: ScanOptions, io: CliIO): Promise<number> {
     : base;
   // Bad notification settings (a generic webhook without its secret) stop the run before it reads anything.
   const notify = notifySettingsFromEnv(options.notify, process.env);
-  const { sources, usingDemo } = await sourcesFor(options, policy);
+  const { sources, usingDemo } = await sourcesFor(options, policy, io);
   const store = await openStore(
     options.store,
     options.kmsKeyId === undefined ? {} : { kmsKeyId: options.kmsKeyId },
   );
   const progress = options.quiet
     ? undefined
-    : (cluster: string, message: string) => io.stderr(`[${cluster}] ${message}`);
+    : (cluster: string, message: string) => io.stderr(`[${printable(cluster)}] ${printable(message)}`);
   const { report, diff, written, stored, storeError, notification } = await runScan({
     sources,
     policy,
@@ -123,7 +123,7 @@ async function scan(options: ScanOptions, io: CliIO): Promise<number> {
     notify,
     notifyDeps: {
       log: (event) => {
-        if (!options.quiet) io.stderr(`[notify] ${event.target}: ${event.message}`);
+        if (!options.quiet) io.stderr(`[notify] ${printable(event.target)}: ${printable(event.message)}`);
       },
     },
     ...(progress && { onProgress: progress }),
@@ -138,11 +138,13 @@ async function scan(options: ScanOptions, io: CliIO): Promise<number> {
     io.stdout(formatTerminalSummary(report, { colour: io.colour }));
     const html = written.find((path) => path.endsWith('.html'));
     io.stdout(
-      `Report: ${html ?? written[0]} (${written.map((path) => path.slice(path.lastIndexOf('/') + 1)).join(', ')})`,
+      printable(
+        `Report: ${html ?? written[0]} (${written.map((path) => path.slice(path.lastIndexOf('/') + 1)).join(', ')})`,
+      ),
     );
     io.stdout(formatDiffLine(diff));
     if (stored) io.stdout(`Kept as run ${stored.runId} in ${printable(stored.location)}`);
-    if (notification) for (const line of describeOutcome(notification)) io.stdout(line);
+    if (notification) for (const line of describeOutcome(notification)) io.stdout(printable(line));
     if (usingDemo) {
       io.stdout(
         [
@@ -165,7 +167,7 @@ async function scan(options: ScanOptions, io: CliIO): Promise<number> {
   }
   if (notification && !notification.ok) {
     // The report is stored; only the message failed. Say so where scripts and people look.
-    if (options.quiet) for (const line of describeOutcome(notification)) io.stderr(line);
+    if (options.quiet) for (const line of describeOutcome(notification)) io.stderr(printable(line));
     io.stderr('error: the notification could not be delivered; the report is stored all the same.');
     return ExitCode.incomplete;
   }
@@ -209,6 +211,7 @@ async function repair(options: RepairOptions, io: CliIO): Promise<number> {
 async function sourcesFor(
   options: ScanOptions,
   policy: AuditPolicy,
+  io: CliIO,
 ): Promise<{ sources: ClusterSource[]; usingDemo: boolean }> {
   const { source } = options;
   if (source.type === 'manifests') {
@@ -225,7 +228,7 @@ async function sourcesFor(
     throw new UsageError(`--kubeconfig ${source.path}: no such file`);
   }
   const kubeconfig = kubeconfigFromFiles(paths);
-  const { contexts, current } = await readContexts(kubeconfig);
+  const { contexts, current, insecure } = await readContexts(kubeconfig);
   const wanted = source.type === 'kubeconfig' ? source.contexts : 'current';
   let chosen: string[];
   if (wanted === 'all') chosen = contexts;
@@ -247,6 +250,11 @@ async function sourcesFor(
     chosen = wanted;
   }
   if (chosen.length === 0) throw new UsageError(`the kubeconfig ${kubeconfig.origin} has no contexts`);
+  // Said before anything is sent: the credentials go to whoever answers at that address.
+  for (const context of chosen.filter((name) => insecure.includes(name)))
+    io.stderr(
+      `warning: [${printable(context)}] insecure-skip-tls-verify is set: the server's certificate is not checked, and the credentials go to whoever answers at its address`,
+    );
   const sources = kubeconfigContextSources(kubeconfig, chosen, {
     configMapNames: agentConfigMapNames(policy.agents),
     readKubeletConfig: options.live.readKubeletConfig,
@@ -270,11 +278,11 @@ export function exitCodeFor(report: Report, options: Pick<ScanOptions, 'failOn'>
 
 function reportError(error: unknown, io: CliIO): number {
   if (error instanceof AuditError) {
-    io.stderr(`error: ${error.message}`);
-    if (error.hint) io.stderr(`hint: ${error.hint}`);
+    io.stderr(`error: ${printable(error.message)}`);
+    if (error.hint) io.stderr(`hint: ${printable(error.hint)}`);
     return error instanceof UsageError ? ExitCode.usage : ExitCode.incomplete;
   }
-  io.stderr(`error: ${describeError(error)}`);
+  io.stderr(`error: ${printable(describeError(error))}`);
   io.stderr('This is a bug in dockershim-audit; please report it with the command you ran.');
   if (process.env.DOCKERSHIM_AUDIT_DEBUG && error instanceof Error && error.stack) io.stderr(error.stack);
   return ExitCode.incomplete;

@@ -1,6 +1,13 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { emptySeverityCounts } from '../rules/severity.ts';
-import { type ClusterReport, type FleetSummary, type Report, SCHEMA_VERSION, TOOL_NAME } from './model.ts';
+import {
+  type ClusterReport,
+  type FleetSummary,
+  insecureSourceNote,
+  type Report,
+  SCHEMA_VERSION,
+  TOOL_NAME,
+} from './model.ts';
 
 export interface RunMetadata {
   runId: string;
@@ -36,10 +43,17 @@ export function assembleReport(clusters: ClusterReport[], run: RunMetadata): Rep
     tool: { name: TOOL_NAME, version: run.toolVersion, rulesVersion: run.rulesVersion },
     clusters,
     summary: fleetSummary(clusters),
-    warnings: run.warnings ?? [],
+    warnings: [...(run.warnings ?? []), ...clusterWarnings(clusters)],
   };
   if (run.identity !== undefined) report.identity = run.identity;
   return report;
+}
+
+/** What the reader must know about how clusters were read, beside the findings. */
+function clusterWarnings(clusters: readonly ClusterReport[]): string[] {
+  return clusters
+    .filter((cluster) => cluster.source.type === 'kubernetes' && cluster.source.insecureSkipTlsVerify)
+    .map((cluster) => insecureSourceNote(cluster.name));
 }
 
 export function fleetSummary(clusters: readonly ClusterReport[]): FleetSummary {

@@ -83,6 +83,11 @@ export type ClusterSourceInfo =
       insecureSkipTlsVerify?: true;
     };
 
+/** How the report says that a cluster was read without checking its certificate. */
+export function insecureSourceNote(cluster: string): string {
+  return `Cluster ${cluster} was read with insecure-skip-tls-verify: its server's certificate was not checked, so the findings may come from any server that answered at its address, and the credentials went to it.`;
+}
+
 export interface SeverityCounts {
   critical: number;
   high: number;

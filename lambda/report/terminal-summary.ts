@@ -13,10 +13,15 @@ const COLOURS: Record<Severity, string> = {
 };
 const RESET = '\u001b[0m';
 
-/** Control characters from a cluster must not drive the terminal (colours, cursor, title). */
+/**
+ * Text from input (a cluster, a kubeconfig, a file, a server's message) as the terminal may
+ * show it: control characters would drive it (colours, cursor, title) or start a forged line,
+ * and bidirectional overrides would reorder what is read. Every terminal writer passes such
+ * text through here; line breaks of our own are added around it, never inside it.
+ */
 export function printable(text: string): string {
-  // biome-ignore lint/suspicious/noControlCharactersInRegex: stripping them is the point
-  return text.replace(/[\u0000-\u001f\u007f-\u009f]/g, '?');
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: replacing them is the point
+  return text.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g, '?');
 }
 
 /** What a person at a terminal wants to see after a scan: status per cluster, the worst workloads, totals. */
@@ -54,7 +59,7 @@ export function formatTerminalSummary(report: Report, options: { colour: boolean
     `Findings: ${counts}. ${summary.workloadsAffected} workloads affected; ${summary.nodesOnDocker} of ${summary.nodes.total} nodes on Docker Engine.`,
   );
   if (summary.exempted > 0) lines.push(`${summary.exempted} findings exempted by policy.`);
-  for (const warning of report.warnings) lines.push(`Warning: ${warning}`);
+  for (const warning of report.warnings) lines.push(`Warning: ${printable(warning)}`);
   return lines.join('\n');
 }
 

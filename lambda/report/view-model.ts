@@ -1,14 +1,15 @@
 import { SEVERITIES, SEVERITIES_DESCENDING, type Severity, severityRank } from '../rules/severity.ts';
 import type { ManifestLink } from './manifest.ts';
-import type {
-  ClusterDiff,
-  ClusterReport,
-  ClusterStatus,
-  DiffDocument,
-  Finding,
-  NodeReport,
-  Report,
-  WorkloadReport,
+import {
+  type ClusterDiff,
+  type ClusterReport,
+  type ClusterStatus,
+  type DiffDocument,
+  type Finding,
+  insecureSourceNote,
+  type NodeReport,
+  type Report,
+  type WorkloadReport,
 } from './model.ts';
 
 /**
@@ -124,6 +125,8 @@ export interface ClusterView {
   anchor: string;
   sourceLabel: string;
   statusNote?: string;
+  /** Set when the cluster was read without checking its certificate. */
+  tlsNote?: string;
   objectsLabel: string;
   severityCounts: SeverityView[];
   nodesOnDocker: number;
@@ -415,6 +418,8 @@ function clusterView(cluster: ClusterReport, index: number, diff: ClusterDiff | 
     cluster,
     anchor,
     sourceLabel: sourceLabel(cluster),
+    ...(cluster.source.type === 'kubernetes' &&
+      cluster.source.insecureSkipTlsVerify && { tlsNote: insecureSourceNote(cluster.name) }),
     objectsLabel: objectsLabel(cluster.objects),
     severityCounts: severityViews(cluster.summary.bySeverity),
     nodesOnDocker: cluster.summary.nodesOnDocker,
