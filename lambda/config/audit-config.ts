@@ -162,7 +162,11 @@ function parseExemptions(input: unknown, origin: string): ExemptionRule[] {
     const expires = text('expires');
     if (expires !== undefined) {
       if (!isCalendarDate(expires)) {
-        throw new ConfigError(origin, `${where}.expires must be a date that exists (YYYY-MM-DD): ${expires}`);
+        throw new ConfigError(
+          origin,
+          `${where}.expires must be a date that exists (YYYY-MM-DD): ${expires}`,
+          'Write the last day the exemption applies, such as 2027-02-28.',
+        );
       }
       exemption.expires = expires;
     }

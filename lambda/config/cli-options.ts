@@ -406,6 +406,7 @@ function wholeNumber(
   if (!(number >= bounds.min && number <= bounds.max)) {
     throw new UsageError(
       `${flag} must be a whole number${bounds.unit ? ` of ${bounds.unit}` : ''} from ${bounds.min} to ${bounds.max}, not "${text || String(value)}"`,
+      `Give digits only; without the option it is ${bounds.fallback}.`,
     );
   }
   return number;
