@@ -102,10 +102,12 @@ export function formatVerifyResult(
     out.push(`Verifying ${printable(result.location)}`);
     for (const run of result.runs)
       out.push(
-        `  ${run.intact ? 'ok ' : 'BAD'}  ${run.runId}  ${run.artifacts} artifacts${run.generatedAt ? `  ${run.generatedAt}` : ''}`,
+        `  ${run.intact ? 'ok ' : 'BAD'}  ${printable(run.runId)}  ${run.artifacts} artifacts${run.generatedAt ? `  ${printable(run.generatedAt)}` : ''}`,
       );
     if (result.publishing)
-      out.push(`  note: run ${result.publishing} is being published now; it is not checked this time`);
+      out.push(
+        `  note: run ${printable(result.publishing)} is being published now; it is not checked this time`,
+      );
   }
   for (const problem of result.problems)
     err.push(
