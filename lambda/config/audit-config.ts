@@ -1,6 +1,6 @@
-import { readFile, stat } from 'node:fs/promises';
 import { parse as parseYaml } from 'yaml';
 import type { AuditPolicy, ExemptionRule } from '../audit/policy.ts';
+import { FileTooLarge, readBoundedText } from '../bounded-read.ts';
 import { isRecord } from '../kube/objects.ts';
 import {
   AgentCatalogError,
@@ -43,16 +43,14 @@ const MAX_POLICY_BYTES = 16 * 1024 * 1024;
 export async function loadPolicyConfig(path: string): Promise<PolicyConfig> {
   let text: string;
   try {
-    const { size } = await stat(path);
-    if (size > MAX_POLICY_BYTES)
+    text = await readBoundedText(path, MAX_POLICY_BYTES);
+  } catch (error) {
+    if (error instanceof FileTooLarge)
       throw new ConfigError(
         path,
-        `is ${Math.round(size / 1024 / 1024)} MB, more than a policy file can be (${MAX_POLICY_BYTES / 1024 / 1024} MB)`,
+        `is ${Math.round(error.bytes / 1024 / 1024)} MB, more than a policy file can be (${MAX_POLICY_BYTES / 1024 / 1024} MB)`,
         'Is it the right file? --config takes the policy file (rules, exemptions, agents).',
       );
-    text = await readFile(path, 'utf8');
-  } catch (error) {
-    if (error instanceof ConfigError) throw error;
     throw new ConfigError(path, `cannot read the file (${(error as NodeJS.ErrnoException).code ?? error})`);
   }
   let parsed: unknown;

@@ -120,6 +120,13 @@ const CASES: ConfigCase[] = [
     exit: 1,
     message: 'is 600 MB, more than a kubeconfig can be (16 MB)',
   },
+  {
+    name: 'a kubeconfig that never ends (/dev/zero)',
+    args: async () => ['--kubeconfig', '/dev/zero', '--all-contexts'],
+    outcome: 'refused',
+    exit: 1,
+    message: 'kubeconfig /dev/zero: is 16 MB, more than a kubeconfig can be (16 MB)',
+  },
   // Timer and size values past what they can mean.
   {
     name: '--cluster-timeout 3000000 (past what a timer holds)',
@@ -200,6 +207,13 @@ const CASES: ConfigCase[] = [
     outcome: 'refused',
     exit: 1,
     message: 'is 600 MB, more than a policy file can be (16 MB)',
+  },
+  {
+    name: 'a policy file that never ends (/dev/zero)',
+    args: async () => ['--manifests', DEMO, '--config', '/dev/zero'],
+    outcome: 'refused',
+    exit: 1,
+    message: '/dev/zero: is 16 MB, more than a policy file can be (16 MB)',
   },
   // What is meant stays allowed.
   {

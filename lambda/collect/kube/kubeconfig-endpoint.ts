@@ -1,10 +1,10 @@
 import { existsSync } from 'node:fs';
-import { readFile, stat } from 'node:fs/promises';
 import { Agent as HttpAgent } from 'node:http';
 import { Agent as HttpsAgent, type RequestOptions } from 'node:https';
 import { homedir } from 'node:os';
 import { delimiter, dirname, join } from 'node:path';
 import type { Cluster as LibraryCluster, User as LibraryUser } from '@kubernetes/client-node';
+import { FileTooLarge, readBoundedText } from '../../bounded-read.ts';
 import { describeError } from '../../errors.ts';
 import { ClusterConnectionError, KubeconfigError } from '../errors.ts';
 import type { ClusterEndpoint } from './cluster-endpoint.ts';
@@ -59,12 +59,10 @@ export function kubeconfigFromFiles(paths: readonly string[]): KubeconfigSource 
 
 async function readKubeconfigFile(path: string): Promise<KubeconfigText> {
   try {
-    // Size first: a huge file would fail as "Invalid string length", or take the memory with it.
-    const { size } = await stat(path);
-    if (size > MAX_KUBECONFIG_BYTES) throw tooLarge(path, size);
-    return { origin: path, text: await readFile(path, 'utf8'), dir: dirname(path) };
+    // Bounded: a huge file would fail as "Invalid string length", or take the memory with it.
+    return { origin: path, text: await readBoundedText(path, MAX_KUBECONFIG_BYTES), dir: dirname(path) };
   } catch (error) {
-    if (error instanceof KubeconfigError) throw error;
+    if (error instanceof FileTooLarge) throw tooLarge(path, error.bytes);
     throw new KubeconfigError(
       path,
       `cannot be read (${(error as NodeJS.ErrnoException).code ?? describeError(error)})`,
@@ -238,12 +236,13 @@ const MAX_TOKEN_FILE_BYTES = 64 * 1024;
 
 async function readTokenFile(path: string, origin: string): Promise<string> {
   try {
-    const { size } = await stat(path);
-    if (size > MAX_TOKEN_FILE_BYTES)
-      throw new KubeconfigError(origin, `token-file ${path} is ${size} bytes; a token is a few KB`);
-    return (await readFile(path, 'utf8')).trim();
+    return (await readBoundedText(path, MAX_TOKEN_FILE_BYTES)).trim();
   } catch (error) {
-    if (error instanceof KubeconfigError) throw error;
+    if (error instanceof FileTooLarge)
+      throw new KubeconfigError(
+        origin,
+        `token-file ${path} is ${error.bytes} bytes or more; a token is a few KB`,
+      );
     throw new KubeconfigError(
       origin,
       `token-file ${path} cannot be read (${(error as NodeJS.ErrnoException).code ?? describeError(error)})`,
