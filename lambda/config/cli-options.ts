@@ -101,7 +101,8 @@ no kubeconfig at all):
   --demo                the bundled demo snapshot (a mixed Docker/containerd cluster)
 
 Live clusters:
-  --cluster-timeout S   per-cluster deadline in seconds (default: ${DEFAULT_CLUSTER_TIMEOUT_SECONDS})
+  --cluster-timeout S   per-cluster deadline in seconds, connecting and credential plugins
+                        included (default: ${DEFAULT_CLUSTER_TIMEOUT_SECONDS}, at most ${MAX_CLUSTER_TIMEOUT_SECONDS})
   --concurrency N       clusters read at once (default: ${DEFAULT_CLUSTER_CONCURRENCY})
   --max-response-mb N   largest API answer read, MiB after gzip (default: ${RESPONSE_LIMIT_MB.default});
                         a larger one fails its list
