@@ -96,8 +96,8 @@ const CASES: LiveCase[] = [
       pluginPids = plugin.pids;
       return badContext({ user: { exec: { command: plugin.command } } });
     },
-    // Long enough for the good cluster on a busy machine; the plugin would wait 300 s.
-    args: ['--cluster-timeout', '5'],
+    // Long enough for the good cluster on a busy machine (2 cores, many runs); the plugin would wait 300 s.
+    args: ['--cluster-timeout', '15'],
     status: 'failed',
     exit: 1,
     message: /the credential plugin ".*" did not finish before the cluster's deadline and was stopped/,
