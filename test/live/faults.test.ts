@@ -1,5 +1,5 @@
 import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
-import { auditLive, demoCluster } from '../helpers/live.ts';
+import { auditLive, demoCluster, FAST_RETRY } from '../helpers/live.ts';
 import type { ApiServerSimulator } from '../simulator/api-server.ts';
 
 let simulator: ApiServerSimulator;
@@ -119,6 +119,9 @@ describe('listing survives what real API servers do', () => {
 describe('an answer too large to be a page is refused while it is read, not after', () => {
   const MIB = 1024 * 1024;
   const limit = 8 * MIB;
+  // Reading up to the limit keeps the client busy: on a loaded machine, more than FAST_RETRY's
+  // 2 s between chunks. A timeout would be retried and hide what is tested here.
+  const patient = { retry: { ...FAST_RETRY, requestTimeoutMs: 60_000 } };
 
   test.each([
     [
@@ -141,7 +144,7 @@ describe('an answer too large to be a page is refused while it is read, not afte
     async (_, action, message) => {
       simulator.inject({ path: '/api/v1/pods', times: 10, action });
       const before = simulator.listRequests('/api/v1/pods').length;
-      const report = await auditLive(kubeconfig, { maxResponseBytes: limit });
+      const report = await auditLive(kubeconfig, { ...patient, maxResponseBytes: limit });
       const requests = simulator.listRequests('/api/v1/pods').slice(before);
       expect(report.status).toBe('partial');
       expect(report.errors).toEqual([
@@ -158,7 +161,7 @@ describe('an answer too large to be a page is refused while it is read, not afte
 
   test('an answer just under the limit is read as usual', async () => {
     simulator.inject({ path: '/api/v1/pods', action: { type: 'huge', bytes: limit - 1024 } });
-    const report = await auditLive(kubeconfig, { maxResponseBytes: limit });
+    const report = await auditLive(kubeconfig, { ...patient, maxResponseBytes: limit });
     expect(report.errors).toEqual([]);
     expect(report.status).toBe('complete');
   });
@@ -168,7 +171,7 @@ describe('an answer too large to be a page is refused while it is read, not afte
       path: '/apis/apps/v1/daemonsets',
       action: { type: 'gzipBomb', inflatedBytes: 1024 * MIB },
     });
-    const report = await auditLive(kubeconfig);
+    const report = await auditLive(kubeconfig, patient);
     expect(report.status).toBe('partial');
     expect(report.errors[0]?.message).toContain('larger than 64 MiB once gzip is inflated');
   });
