@@ -1,3 +1,4 @@
+import type { ObjectOrigin } from '../collect/cluster-source.ts';
 import { describeError } from '../errors.ts';
 import {
   asString,
@@ -32,7 +33,9 @@ import type {
   WorkloadRule,
 } from '../rules/rule.ts';
 import { emptySeverityCounts, highest, severityRank } from '../rules/severity.ts';
+import { counted, Samples } from '../samples.ts';
 import { findingId } from './finding-id.ts';
+import { describeOrigin, identityOf } from './object-identity.ts';
 import { OwnerIndex, subjectOf } from './owners.ts';
 import { type AuditPolicy, exemptionFor, severityFor } from './policy.ts';
 
@@ -55,6 +58,14 @@ export interface CollectionOutcome {
 }
 
 /**
+ * A source that yielded no object at all did not read the cluster, whatever it says: empty
+ * standard input, a folder of empty files, a cluster whose every list failed or was not served.
+ */
+export const NOTHING_READ_REASON = 'nothing was read: the source yielded no Kubernetes object';
+/** Notes are for a few things worth knowing, not a log: past this many, the rest are dropped. */
+const MAX_NOTES = 20;
+
+/**
  * The audit of one cluster, fed one object at a time so that a collector can stream pages and
  * drop them: what survives an object is its findings (deduplicated per workload), its node's
  * runtime, and an owner-index entry for controllers. `finish` resolves owners, runs the
@@ -70,6 +81,10 @@ export class ClusterAudit {
   private readonly nodes = new Map<string, NodeRuntime>();
   private readonly errors: CollectionError[] = [];
   private readonly objectCounts: Record<string, number> = {};
+  /** Every object added, never reset by a restarted list: only zero matters. */
+  private objectsRead = 0;
+  private readonly notes: string[] = [];
+  private readonly unnamed = new Samples();
   private ruleFailures = 0;
   readonly cluster: string;
   private readonly policy: AuditPolicy;
@@ -83,34 +98,49 @@ export class ClusterAudit {
     this.context = { agents: policy.agents };
   }
 
-  /** Audits one object. Never throws: a rule that fails is recorded as an error for that object. */
-  add(object: KubeObject): void {
-    const kind = typeof object.kind === 'string' ? object.kind : undefined;
-    if (!kind) return;
-    this.objectCounts[kind] = (this.objectCounts[kind] ?? 0) + 1;
-    this.owners.record(object);
-    const subject = subjectOf(object);
+  /**
+   * Audits one object. Never throws: a rule that fails is recorded as an error for that object.
+   * `origin` (files) names an object that has no name of its own.
+   */
+  add(object: KubeObject, origin?: ObjectOrigin): void {
+    const identity = identityOf(object, origin);
+    if (!identity) return;
+    const { ref } = identity;
+    this.objectsRead++;
+    this.objectCounts[ref.kind] = (this.objectCounts[ref.kind] ?? 0) + 1;
+    if (identity.standIn) {
+      const where = origin && !ref.name.startsWith('(unnamed') ? ` (${describeOrigin(origin)})` : '';
+      this.unnamed.add(`${resourceKey(ref)}${where}`);
+    }
+    this.owners.record(object, ref);
+    const subject = subjectOf(object, ref);
     if (!subject) return;
-    if (kind === 'Node') {
+    if (ref.kind === 'Node') {
       const runtime = nodeRuntimeOf(object);
-      if (runtime.name) this.nodes.set(runtime.name, runtime);
+      const name = runtime.name || ref.name;
+      this.nodes.set(name, { ...runtime, name });
     }
     const site = podSpecOf(object);
     if (site) {
       const workload = { view: buildWorkloadView(site.spec), names: workloadNames(object) };
       for (const rule of this.workloadRules) {
-        const detections = this.run(rule, object, () => rule.detect(workload, this.context));
+        const detections = this.run(rule, ref, () => rule.detect(workload, this.context));
         for (const detection of detections) {
           this.remember(rule, detection, subject, site.isPod ? workload.view.nodeName : undefined);
         }
       }
     }
     for (const rule of this.objectRules) {
-      if (!rule.kinds.includes(kind)) continue;
-      for (const detection of this.run(rule, object, () => rule.detect(object, this.context))) {
+      if (!rule.kinds.includes(ref.kind)) continue;
+      for (const detection of this.run(rule, ref, () => rule.detect(object, this.context))) {
         this.remember(rule, detection, subject, undefined);
       }
     }
+  }
+
+  /** Something the report's reader should know about how the cluster was read (not an error). */
+  note(message: string): void {
+    if (this.notes.length < MAX_NOTES) this.notes.push(message);
   }
 
   /**
@@ -126,7 +156,12 @@ export class ClusterAudit {
     this.errors.push(error);
   }
 
-  finish(source: ClusterSourceInfo, outcome: CollectionOutcome): ClusterReport {
+  finish(source: ClusterSourceInfo, collected: CollectionOutcome): ClusterReport {
+    // One rule for every source: nothing read is never a complete (or a partial) reading.
+    const outcome: CollectionOutcome =
+      this.objectsRead === 0 && collected.status !== 'failed'
+        ? { status: 'failed', reason: collected.reason ?? NOTHING_READ_REASON }
+        : collected;
     const findings = new Map<string, Finding>();
     // One socket user per workload, container and endpoint, whichever rules saw it (DS001 and DS004 often both do).
     const socketUsers = new Map<string, Omit<SocketUser, 'nodes'> & { nodes: Set<string> }>();
@@ -168,11 +203,17 @@ export class ClusterAudit {
     const errors = [...this.errors];
     if (outcome.status === 'failed')
       errors.push({ source: this.cluster, message: outcome.reason ?? 'collection failed' });
+    const notes = [...this.notes];
+    if (this.unnamed.count > 0)
+      notes.push(
+        `${counted(this.unnamed.count, 'object has', 'objects have')} no metadata.name and ${this.unnamed.count === 1 ? 'is' : 'are'} reported under a stand-in name (the generateName with "(generated)", or the place in the input): ${this.unnamed.list()}.`,
+      );
     return {
       name: this.cluster,
       source,
       status,
       errors,
+      ...(notes.length > 0 && { notes }),
       objects: { ...this.objectCounts },
       nodes: [...this.nodes.values()].map(nodeReport).sort((a, b) => a.name.localeCompare(b.name)),
       workloads: workloadsOf(attributed),
@@ -188,14 +229,12 @@ export class ClusterAudit {
     return 'complete';
   }
 
-  private run(rule: Rule, object: KubeObject | undefined, detect: () => Detection[]): Detection[] {
+  private run(rule: Rule, subject: ResourceRef | undefined, detect: () => Detection[]): Detection[] {
     try {
       return detect();
     } catch (error) {
       this.ruleFailures++;
-      const on = object
-        ? ` on ${object.kind}/${metaOf(object).namespace ?? ''}/${nameOf(object) ?? '?'}`
-        : '';
+      const on = subject ? ` on ${resourceKey(subject)}` : '';
       this.errors.push({
         source: `rule ${rule.id}${on}`,
         message: describeError(error),
@@ -266,7 +305,8 @@ function workloadNames(object: KubeObject): string[] {
     .map((owner) => asString(owner.name))
     .filter((name): name is string => name !== undefined && name !== '');
   if (owners.length === 0) {
-    const name = nameOf(object);
+    // Without a name, the generateName (`datadog-agent-`) is the name its author meant.
+    const name = nameOf(object) || asString(metaOf(object).generateName)?.replace(/-$/, '');
     return name ? [name] : [];
   }
   const hash = labelsOf(object)['pod-template-hash'];

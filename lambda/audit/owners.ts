@@ -25,9 +25,11 @@ export class OwnerIndex {
   private readonly parents = new Map<string, ResourceRef>();
   private readonly present = new Set<string>();
 
-  /** Records a controller object (ReplicaSet, Job, Deployment, ...). Pods are not recorded. */
-  record(object: KubeObject): void {
-    const ref = refOf(object);
+  /**
+   * Records a controller object (ReplicaSet, Job, Deployment, ...). Pods are not recorded.
+   * `ref` is the object's identity when it has no name of its own (see identityOf).
+   */
+  record(object: KubeObject, ref: ResourceRef | undefined = refOf(object)): void {
     if (!ref || ref.kind === 'Pod') return;
     const key = resourceKey(ref);
     this.present.add(key);
@@ -101,10 +103,12 @@ export function ownerRefOf(object: KubeObject): ResourceRef | undefined {
 /**
  * What a finding on this object is first attributed to: a pod's controller (a ReplicaSet, a
  * Job, a DaemonSet, ...), the object itself otherwise. A pod owned by its Node is a static
- * pod's mirror and stands for itself.
+ * pod's mirror and stands for itself. `self` is the object's identity when it has no name.
  */
-export function subjectOf(object: KubeObject): { ref: ResourceRef; podTemplateHash?: string } | undefined {
-  const self = refOf(object);
+export function subjectOf(
+  object: KubeObject,
+  self: ResourceRef | undefined = refOf(object),
+): { ref: ResourceRef; podTemplateHash?: string } | undefined {
   if (!self) return undefined;
   if (self.kind !== 'Pod') return { ref: self };
   const owner = ownerRefOf(object);

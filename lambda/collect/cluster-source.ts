@@ -2,10 +2,22 @@ import type { CollectionOutcome } from '../audit/cluster-audit.ts';
 import type { KubeObject } from '../kube/objects.ts';
 import type { ClusterSourceInfo, CollectionError } from '../report/model.ts';
 
+/**
+ * Where an object was read, for sources that know (files): an object without a name is
+ * named after it. `items` is its place among the List items that held it (`[3, 2]`).
+ */
+export interface ObjectOrigin {
+  source: string;
+  document: number;
+  items: readonly number[];
+}
+
 /** Where a source delivers what it reads, one object at a time, so nothing needs the whole cluster in memory. */
 export interface ObjectSink {
-  add(object: KubeObject): void;
+  add(object: KubeObject, origin?: ObjectOrigin): void;
   recordError(error: CollectionError): void;
+  /** Something the reader of the report should know that is not an error (a symbolic link followed). */
+  note(message: string): void;
   /** A list starts over (an expired continue token): objects of this kind will come again. */
   restartList?(kind: string): void;
 }

@@ -139,6 +139,7 @@ export class KubernetesSource implements ClusterSource {
         sink.add(object);
       },
       recordError: (error) => sink.recordError(error),
+      note: (message) => sink.note(message),
       restartList: (kind) => sink.restartList?.(kind),
     };
     const ordered = [

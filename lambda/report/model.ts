@@ -109,6 +109,12 @@ export interface ClusterReport {
   source: ClusterSourceInfo;
   status: ClusterStatus;
   errors: CollectionError[];
+  /**
+   * What the reader should know about how the cluster was read that is not an error: objects
+   * without a name and the stand-in they are reported under, symbolic links followed, documents
+   * that held no object. Absent when there is nothing to say.
+   */
+  notes?: string[];
   /** Objects read, by kind. */
   objects: Record<string, number>;
   nodes: NodeReport[];

@@ -36,6 +36,7 @@ export function formatTerminalSummary(report: Report, options: { colour: boolean
         : '';
     const errors = cluster.errors.length > 0 ? `, ${cluster.errors.length} errors (listed above)` : '';
     lines.push(`Cluster ${printable(cluster.name)}: ${cluster.status}${errors}${nodes}`);
+    for (const note of cluster.notes ?? []) lines.push(`  note: ${printable(note)}`);
     const byId = new Map(cluster.findings.map((finding) => [finding.id, finding]));
     const shown = cluster.workloads.filter((workload) => workload.verdict !== 'info');
     for (const workload of shown.slice(0, MAX_WORKLOADS_SHOWN)) {
