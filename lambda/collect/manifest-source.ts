@@ -1,30 +1,50 @@
-import { readdir, readFile, stat } from 'node:fs/promises';
-import { extname, join, relative } from 'node:path';
+import { createReadStream } from 'node:fs';
+import { relative } from 'node:path';
+import { StringDecoder } from 'node:string_decoder';
 import type { CollectionOutcome } from '../audit/cluster-audit.ts';
-import { describeError } from '../errors.ts';
 import type { ClusterSourceInfo } from '../report/model.ts';
+import { counted, Samples } from '../samples.ts';
 import type { ClusterSource, CollectOptions, ObjectSink } from './cluster-source.ts';
-import { objectsIn } from './object-shape.ts';
-import { parseDocuments } from './parse-documents.ts';
+import { describeFsError, manifestFiles, VisitedPaths, type WalkObserver } from './manifest-files.ts';
+import { forEachObject } from './object-shape.ts';
+import { DocumentReader } from './parse-documents.ts';
 
-const MANIFEST_EXTENSIONS = new Set(['.yaml', '.yml', '.json']);
 /** `-` reads one document stream from standard input: `kubectl get pods -A -o json | dockershim-audit scan --manifests -`. */
 export const STDIN_PATH = '-';
+const STDIN_LABEL = '(stdin)';
+/** Read in pieces of this size: a file's memory is one piece and one object, whatever its size. */
+const CHUNK_BYTES = 1024 * 1024;
+/** Past this many errors in one file (a binary file, say), the rest are counted, not listed. */
+const MAX_ERRORS_PER_FILE = 20;
+const PROGRESS_EVERY_OBJECTS = 50_000;
+
+export type OpenStdin = () => AsyncIterable<string | Buffer> | Iterable<string>;
+
+/** What one collection read, to tell an empty input from a complete one. */
+interface ReadCounts {
+  filesFound: number;
+  filesRead: number;
+  documents: number;
+  objects: number;
+  failures: number;
+}
 
 /**
  * Manifest files and `kubectl -o json|yaml` snapshots, as one cluster. Folders are read
- * recursively (YAML and JSON files only). A file that cannot be read or parsed is named, with
- * its line, in the errors; the other files are still audited and the cluster is `partial`.
+ * recursively (YAML and JSON files only), following symbolic links. Each file is read in
+ * chunks and parsed document by document (a List item by item), so memory follows one
+ * object. A file or document that cannot be read is named, with its line, in the errors; the
+ * rest is still audited and the cluster is `partial`. Input that holds no object is `failed`.
  */
 export class ManifestSource implements ClusterSource {
   readonly name: string;
   private readonly paths: readonly string[];
-  private readonly readStdin: () => Promise<string>;
+  private readonly openStdin: OpenStdin;
 
-  constructor(name: string, paths: readonly string[], readStdin: () => Promise<string> = readStandardInput) {
+  constructor(name: string, paths: readonly string[], openStdin: OpenStdin = openStandardInput) {
     this.name = name;
     this.paths = paths;
-    this.readStdin = readStdin;
+    this.openStdin = openStdin;
   }
 
   describe(): ClusterSourceInfo {
@@ -32,71 +52,138 @@ export class ManifestSource implements ClusterSource {
   }
 
   async collect(sink: ObjectSink, options: CollectOptions = {}): Promise<CollectionOutcome> {
-    let filesRead = 0;
-    let failures = 0;
+    const counts: ReadCounts = { filesFound: 0, filesRead: 0, documents: 0, objects: 0, failures: 0 };
+    const followed = new Samples();
+    const skipped = new Samples();
+    const notObjects = new Samples();
+    const observer: WalkObserver = {
+      error: (path, message) => {
+        counts.failures++;
+        sink.recordError({ source: displayPath(path), message });
+      },
+      followed: (link, target) => followed.add(`${displayPath(link)} -> ${target}`),
+      skipped: (path, why) => skipped.add(`${displayPath(path)} ${why}`),
+    };
+    const visited = new VisitedPaths();
+    let stdinRead = false;
+    let aborted = false;
     for (const path of this.paths) {
-      const files =
-        path === STDIN_PATH
-          ? [STDIN_PATH]
-          : await listManifestFiles(path).catch((error: unknown) => {
-              failures++;
-              sink.recordError({ source: path, message: describeFsError(error) });
-              return [];
-            });
-      for (const file of files) {
-        if (options.signal?.aborted)
-          return { status: 'partial', reason: 'aborted before all files were read' };
-        const text = await (file === STDIN_PATH ? this.readStdin() : readFile(file, 'utf8')).catch(
-          (error: unknown) => {
-            failures++;
-            sink.recordError({ source: file, message: describeFsError(error) });
-            return undefined;
+      if (path === STDIN_PATH && stdinRead) {
+        skipped.add(`${STDIN_LABEL} named twice: it is read once`);
+        continue;
+      }
+      const files = path === STDIN_PATH ? [STDIN_PATH] : manifestFiles(path, visited, observer);
+      for await (const file of files) {
+        if (options.signal?.aborted) {
+          aborted = true;
+          break;
+        }
+        counts.filesFound++;
+        if (file === STDIN_PATH) stdinRead = true;
+        await this.readFile(file, sink, counts, notObjects, options);
+        if (counts.filesFound % 100 === 0) options.onProgress?.(`read ${counts.filesFound} files`);
+      }
+      if (aborted) break;
+    }
+    if (followed.count > 0)
+      sink.note(`Followed ${counted(followed.count, 'symbolic link')}: ${followed.list()}.`);
+    if (skipped.count > 0) sink.note(`Not read: ${skipped.list()}.`);
+    if (notObjects.count > 0)
+      sink.note(
+        `${counted(notObjects.count, 'document')} held no Kubernetes object (no kind), for example a Helm values file: ${notObjects.list()}.`,
+      );
+    if (aborted || options.signal?.aborted)
+      return { status: 'partial', reason: 'aborted before all files were read' };
+    if (counts.objects === 0)
+      return { status: 'failed', reason: emptyReason(counts, stdinRead && this.paths.length === 1) };
+    return { status: counts.failures > 0 ? 'partial' : 'complete' };
+  }
+
+  /** Reads one file (or standard input) chunk by chunk; its objects go to the sink as they are parsed. */
+  private async readFile(
+    file: string,
+    sink: ObjectSink,
+    counts: ReadCounts,
+    notObjects: Samples,
+    options: CollectOptions,
+  ): Promise<void> {
+    const isStdin = file === STDIN_PATH;
+    const label = isStdin ? STDIN_LABEL : displayPath(file);
+    // The identity of an unnamed object must not depend on the folder the command runs in.
+    const origin = isStdin ? 'stdin' : file;
+    let errors = 0;
+    const reader = new DocumentReader(
+      (event) => {
+        if (event.type === 'error') {
+          counts.failures++;
+          if (++errors <= MAX_ERRORS_PER_FILE)
+            sink.recordError({ source: `${label}:${event.line}`, message: event.message, line: event.line });
+          return;
+        }
+        counts.documents++;
+        const { document, item } = event.position;
+        const skippedValues = forEachObject(
+          event.value,
+          item === undefined ? [] : [item],
+          (object, items) => {
+            counts.objects++;
+            sink.add(object, { source: origin, document, items });
+            if (counts.objects % PROGRESS_EVERY_OBJECTS === 0)
+              options.onProgress?.(`read ${counts.objects.toLocaleString('en')} objects`);
           },
         );
-        if (text === undefined) continue;
-        const label = file === STDIN_PATH ? '(stdin)' : displayPath(file);
-        const parsed = parseDocuments(text, file);
-        for (const error of parsed.errors) {
-          failures++;
-          const located = error.line === undefined ? {} : { line: error.line };
-          sink.recordError({
-            source: error.line === undefined ? label : `${label}:${error.line}`,
-            message: error.message,
-            ...located,
-          });
-        }
-        for (const document of parsed.documents) for (const object of objectsIn(document)) sink.add(object);
-        filesRead++;
-        if (filesRead % 100 === 0) options.onProgress?.(`read ${filesRead} files`);
+        if (skippedValues > 0) notObjects.add(`${label} document ${document}`);
+      },
+      { json: file.toLowerCase().endsWith('.json') },
+    );
+    try {
+      const chunks = isStdin
+        ? this.openStdin()
+        : createReadStream(file, { encoding: 'utf8', highWaterMark: CHUNK_BYTES });
+      const decoder = new StringDecoder('utf8');
+      for await (const chunk of chunks) {
+        reader.write(typeof chunk === 'string' ? chunk : decoder.write(chunk));
+        if (options.signal?.aborted) return;
       }
+      const rest = decoder.end();
+      if (rest) reader.write(rest);
+      reader.end();
+      counts.filesRead++;
+    } catch (error) {
+      counts.failures++;
+      sink.recordError({ source: label, message: describeFsError(error) });
     }
-    if (filesRead === 0) return { status: 'failed', reason: 'no manifest could be read' };
-    return { status: failures > 0 ? 'partial' : 'complete' };
+    if (errors > MAX_ERRORS_PER_FILE)
+      sink.recordError({
+        source: label,
+        message: `${counted(errors - MAX_ERRORS_PER_FILE, 'more error')} in this file (not listed)`,
+      });
   }
 }
 
-/** A file, or every YAML/JSON file below a folder, in a stable order. */
+/** Every YAML/JSON file a path names, in the order they are read (for tools and tests); a problem on the way throws. */
 export async function listManifestFiles(path: string): Promise<string[]> {
-  const info = await stat(path);
-  if (info.isFile()) return [path];
-  if (!info.isDirectory()) throw new Error(`${path} is neither a file nor a folder`);
   const files: string[] = [];
-  const entries = await readdir(path, { withFileTypes: true });
-  entries.sort((a, b) => a.name.localeCompare(b.name));
-  for (const entry of entries) {
-    const child = join(path, entry.name);
-    if (entry.isDirectory()) files.push(...(await listManifestFiles(child)));
-    else if (entry.isFile() && MANIFEST_EXTENSIONS.has(extname(entry.name).toLowerCase())) files.push(child);
-  }
+  const problems: string[] = [];
+  const observer: WalkObserver = {
+    error: (where, message) => problems.push(`${where}: ${message}`),
+    followed: () => undefined,
+    skipped: () => undefined,
+  };
+  for await (const file of manifestFiles(path, new VisitedPaths(), observer)) files.push(file);
+  if (problems.length > 0) throw new Error(problems.join('; '));
   return files;
 }
 
-function describeFsError(error: unknown): string {
-  const code = (error as NodeJS.ErrnoException | undefined)?.code;
-  if (code === 'ENOENT') return 'no such file or folder';
-  if (code === 'EACCES' || code === 'EPERM') return 'permission denied';
-  if (code === 'EISDIR') return 'is a folder';
-  return describeError(error);
+/** Why a source that yielded no object failed, in the words of what was given. */
+function emptyReason(counts: ReadCounts, onlyStdin: boolean): string {
+  if (onlyStdin && counts.documents === 0 && counts.failures === 0)
+    return 'standard input was empty: nothing was piped in (did the command before the pipe fail?)';
+  if (counts.filesFound === 0) return 'no .yaml, .yml or .json file was found';
+  if (counts.filesRead === 0) return 'no manifest could be read';
+  const documents =
+    counts.documents > 0 ? `; ${counted(counts.documents, 'document')} held no object with a kind` : '';
+  return `no Kubernetes object was found in ${counted(counts.filesRead, 'file')} read${documents}`;
 }
 
 function displayPath(file: string): string {
@@ -104,8 +191,11 @@ function displayPath(file: string): string {
   return fromHere.startsWith('..') ? file : fromHere;
 }
 
-async function readStandardInput(): Promise<string> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks).toString('utf8');
+/**
+ * Standard input as text. Buffers, not strings, come from a pipe: a multi-byte character can
+ * be split between two of them, so the decoding is left to the stream.
+ */
+function openStandardInput(): AsyncIterable<string> {
+  process.stdin.setEncoding('utf8');
+  return process.stdin;
 }

@@ -8,7 +8,7 @@ import { verdictOf } from '../helpers/objects.ts';
 import { CORPUS_DIR, FIXTURES_DIR } from '../helpers/paths.ts';
 
 const scan = (paths: string[], stdin?: string) =>
-  auditCluster(new ManifestSource('files', paths, async () => stdin ?? ''), defaultPolicy());
+  auditCluster(new ManifestSource('files', paths, () => [stdin ?? '']), defaultPolicy());
 
 describe('reading manifests and snapshots', () => {
   test('a folder is read recursively: multi-document YAML, Lists, *List JSON, Argo {{ }} strings; other files are skipped', async () => {
