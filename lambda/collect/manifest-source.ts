@@ -1,4 +1,4 @@
-import { createReadStream } from 'node:fs';
+import { open } from 'node:fs/promises';
 import { relative } from 'node:path';
 import { StringDecoder } from 'node:string_decoder';
 import type { CollectionOutcome } from '../audit/cluster-audit.ts';
@@ -14,11 +14,14 @@ export const STDIN_PATH = '-';
 const STDIN_LABEL = '(stdin)';
 /** Read in pieces of this size: a file's memory is one piece and one object, whatever its size. */
 const CHUNK_BYTES = 1024 * 1024;
+/** `kubectl get ... | dockershim-audit scan --manifests -` where kubectl failed and printed nothing. */
+export const EMPTY_STDIN =
+  'standard input was empty: nothing was piped in (did the command before the pipe fail?)';
 /** Past this many errors in one file (a binary file, say), the rest are counted, not listed. */
 const MAX_ERRORS_PER_FILE = 20;
 const PROGRESS_EVERY_OBJECTS = 50_000;
 
-export type OpenStdin = () => AsyncIterable<string | Buffer> | Iterable<string>;
+export type OpenStdin = () => AsyncIterable<string | Buffer> | Iterable<string | Buffer>;
 
 /** What one collection read, to tell an empty input from a complete one. */
 interface ReadCounts {
@@ -27,6 +30,7 @@ interface ReadCounts {
   documents: number;
   objects: number;
   failures: number;
+  emptyStdin: boolean;
 }
 
 /**
@@ -52,7 +56,14 @@ export class ManifestSource implements ClusterSource {
   }
 
   async collect(sink: ObjectSink, options: CollectOptions = {}): Promise<CollectionOutcome> {
-    const counts: ReadCounts = { filesFound: 0, filesRead: 0, documents: 0, objects: 0, failures: 0 };
+    const counts: ReadCounts = {
+      filesFound: 0,
+      filesRead: 0,
+      documents: 0,
+      objects: 0,
+      failures: 0,
+      emptyStdin: false,
+    };
     const followed = new Samples();
     const skipped = new Samples();
     const notObjects = new Samples();
@@ -65,6 +76,9 @@ export class ManifestSource implements ClusterSource {
       skipped: (path, why) => skipped.add(`${displayPath(path)} ${why}`),
     };
     const visited = new VisitedPaths();
+    // Files are read one after another: one buffer serves them all (130,000 small files must
+    // not cost 130,000 allocations of a chunk).
+    const buffer = Buffer.allocUnsafe(CHUNK_BYTES);
     let stdinRead = false;
     let aborted = false;
     for (const path of this.paths) {
@@ -80,7 +94,7 @@ export class ManifestSource implements ClusterSource {
         }
         counts.filesFound++;
         if (file === STDIN_PATH) stdinRead = true;
-        await this.readFile(file, sink, counts, notObjects, options);
+        await this.readFile(file, buffer, sink, counts, notObjects, options);
         if (counts.filesFound % 100 === 0) options.onProgress?.(`read ${counts.filesFound} files`);
       }
       if (aborted) break;
@@ -94,14 +108,14 @@ export class ManifestSource implements ClusterSource {
       );
     if (aborted || options.signal?.aborted)
       return { status: 'partial', reason: 'aborted before all files were read' };
-    if (counts.objects === 0)
-      return { status: 'failed', reason: emptyReason(counts, stdinRead && this.paths.length === 1) };
+    if (counts.objects === 0) return { status: 'failed', reason: emptyReason(counts) };
     return { status: counts.failures > 0 ? 'partial' : 'complete' };
   }
 
   /** Reads one file (or standard input) chunk by chunk; its objects go to the sink as they are parsed. */
   private async readFile(
     file: string,
+    buffer: Buffer,
     sink: ObjectSink,
     counts: ReadCounts,
     notObjects: Samples,
@@ -112,6 +126,7 @@ export class ManifestSource implements ClusterSource {
     // The identity of an unnamed object must not depend on the folder the command runs in.
     const origin = isStdin ? 'stdin' : file;
     let errors = 0;
+    let text = false;
     const reader = new DocumentReader(
       (event) => {
         if (event.type === 'error') {
@@ -137,18 +152,24 @@ export class ManifestSource implements ClusterSource {
       { json: file.toLowerCase().endsWith('.json') },
     );
     try {
-      const chunks = isStdin
-        ? this.openStdin()
-        : createReadStream(file, { encoding: 'utf8', highWaterMark: CHUNK_BYTES });
+      const chunks = isStdin ? this.openStdin() : readChunks(file, buffer);
       const decoder = new StringDecoder('utf8');
       for await (const chunk of chunks) {
-        reader.write(typeof chunk === 'string' ? chunk : decoder.write(chunk));
+        const piece = typeof chunk === 'string' ? chunk : decoder.write(chunk);
+        text ||= /\S/.test(piece);
+        reader.write(piece);
         if (options.signal?.aborted) return;
       }
       const rest = decoder.end();
       if (rest) reader.write(rest);
       reader.end();
       counts.filesRead++;
+      // Nothing piped in is a failed command upstream, not an empty cluster, even beside other files.
+      if (isStdin && !text) {
+        counts.failures++;
+        counts.emptyStdin = true;
+        sink.recordError({ source: label, message: EMPTY_STDIN });
+      }
     } catch (error) {
       counts.failures++;
       sink.recordError({ source: label, message: describeFsError(error) });
@@ -176,14 +197,27 @@ export async function listManifestFiles(path: string): Promise<string[]> {
 }
 
 /** Why a source that yielded no object failed, in the words of what was given. */
-function emptyReason(counts: ReadCounts, onlyStdin: boolean): string {
-  if (onlyStdin && counts.documents === 0 && counts.failures === 0)
-    return 'standard input was empty: nothing was piped in (did the command before the pipe fail?)';
+function emptyReason(counts: ReadCounts): string {
+  if (counts.emptyStdin && counts.filesFound === 1) return 'nothing was read from standard input';
   if (counts.filesFound === 0) return 'no .yaml, .yml or .json file was found';
   if (counts.filesRead === 0) return 'no manifest could be read';
   const documents =
     counts.documents > 0 ? `; ${counted(counts.documents, 'document')} held no object with a kind` : '';
   return `no Kubernetes object was found in ${counted(counts.filesRead, 'file')} read${documents}`;
+}
+
+/** A file's bytes, a buffer at a time, into the one buffer given (its text is copied out before the next read). */
+async function* readChunks(path: string, buffer: Buffer): AsyncGenerator<Buffer> {
+  const handle = await open(path, 'r');
+  try {
+    for (;;) {
+      const { bytesRead } = await handle.read(buffer, 0, buffer.length, null);
+      if (bytesRead === 0) return;
+      yield buffer.subarray(0, bytesRead);
+    }
+  } finally {
+    await handle.close();
+  }
 }
 
 function displayPath(file: string): string {
