@@ -86,40 +86,25 @@ export class JsonStreamReader implements DocumentStreamReader {
 
   write(chunk: string): void {
     const length = chunk.length;
-    for (let index = 0; index < length; index++) {
+    let index = 0;
+    while (index < length) {
       if (this.state === State.stopped) return;
-      const code = chunk.charCodeAt(index);
       const capture = this.capture;
+      if (capture && !capture.scalar) {
+        index = this.scanContainer(capture, chunk, index);
+        continue;
+      }
+      const code = chunk.charCodeAt(index);
       if (capture) {
-        if (code === NEWLINE) this.line++;
-        if (capture.inString) {
-          if (capture.escaped) capture.escaped = false;
-          else if (code === BACKSLASH) capture.escaped = true;
-          else if (code === QUOTE) {
-            capture.inString = false;
-            if (capture.depth === 0) this.finishCapture(chunk, index + 1);
-          }
+        if (!isDelimiter(code)) {
+          index++;
           continue;
         }
-        if (capture.scalar) {
-          if (!isDelimiter(code)) continue;
-          this.finishCapture(chunk, index);
-          // The delimiter that ended the scalar is read again as structure; its newline is counted already.
-          if (code === NEWLINE) this.line--;
-        } else {
-          if (code === QUOTE) capture.inString = true;
-          else if (code === OPEN_BRACE || code === OPEN_BRACKET) {
-            capture.depth++;
-            if (capture.depth > MAX_NESTING_DEPTH && !capture.overflow)
-              this.overflow(capture, `nested deeper than ${MAX_NESTING_DEPTH} levels`);
-          } else if (code === CLOSE_BRACE || code === CLOSE_BRACKET) {
-            capture.depth--;
-            if (capture.depth === 0) this.finishCapture(chunk, index + 1);
-          }
-          continue;
-        }
+        // The delimiter that ends a number, true, false or null is structure of its own.
+        this.finishCapture(chunk, index);
       }
       this.structure(code, index);
+      index++;
     }
     const open = this.capture;
     if (open && !open.overflow) {
@@ -128,6 +113,55 @@ export class JsonStreamReader implements DocumentStreamReader {
       if (open.length > MAX_OBJECT_CHARS) this.overflow(open, `larger than ${megabytes(MAX_OBJECT_CHARS)}`);
     }
     if (open) open.start = 0;
+  }
+
+  /**
+   * Follows a captured object, array or string to its end (or the chunk's): strings are
+   * skipped with indexOf, the rest is looked at one character at a time for brackets.
+   * Returns where reading goes on.
+   */
+  private scanContainer(capture: Capture, chunk: string, from: number): number {
+    const length = chunk.length;
+    let index = from;
+    while (index < length) {
+      if (capture.inString) {
+        if (capture.escaped) {
+          capture.escaped = false;
+          index++;
+          continue;
+        }
+        // A run of backslashes never reaches back past where this search starts (a quote, or an escaped character).
+        const searchStart = index;
+        const quote = chunk.indexOf('"', searchStart);
+        if (quote === -1) {
+          capture.escaped = backslashesBefore(chunk, length, searchStart) % 2 === 1;
+          return length;
+        }
+        index = quote + 1;
+        if (backslashesBefore(chunk, quote, searchStart) % 2 === 1) continue;
+        capture.inString = false;
+        if (capture.depth === 0) {
+          this.finishCapture(chunk, index);
+          return index;
+        }
+        continue;
+      }
+      const code = chunk.charCodeAt(index++);
+      if (code === QUOTE) capture.inString = true;
+      else if (code === NEWLINE) this.line++;
+      else if (code === OPEN_BRACE || code === OPEN_BRACKET) {
+        capture.depth++;
+        if (capture.depth > MAX_NESTING_DEPTH && !capture.overflow)
+          this.overflow(capture, `nested deeper than ${MAX_NESTING_DEPTH} levels`);
+      } else if (code === CLOSE_BRACE || code === CLOSE_BRACKET) {
+        capture.depth--;
+        if (capture.depth === 0) {
+          this.finishCapture(chunk, index);
+          return index;
+        }
+      }
+    }
+    return length;
   }
 
   end(): void {
@@ -322,6 +356,13 @@ export class JsonStreamReader implements DocumentStreamReader {
   private error(message: string, line: number): void {
     this.listener({ type: 'error', message, line });
   }
+}
+
+/** How many backslashes stand right before `end` (not looking before `start`): odd means the next character is escaped. */
+function backslashesBefore(chunk: string, end: number, start: number): number {
+  let count = 0;
+  for (let index = end - 1; index >= start && chunk.charCodeAt(index) === BACKSLASH; index--) count++;
+  return count;
 }
 
 function isWhitespace(code: number): boolean {
