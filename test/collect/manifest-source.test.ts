@@ -7,14 +7,23 @@ import { parseDocuments } from '../../lambda/collect/parse-documents.ts';
 import { verdictOf } from '../helpers/objects.ts';
 import { CORPUS_DIR, FIXTURES_DIR } from '../helpers/paths.ts';
 
-const scan = (paths: string[], stdin?: string) =>
-  auditCluster(new ManifestSource('files', paths, () => [stdin ?? '']), defaultPolicy());
+const scan = (paths: string[], stdin?: string | Buffer[]) =>
+  auditCluster(
+    new ManifestSource('files', paths, () => (Array.isArray(stdin) ? stdin : [stdin ?? ''])),
+    defaultPolicy(),
+  );
 
 describe('reading manifests and snapshots', () => {
   test('a folder is read recursively: multi-document YAML, Lists, *List JSON, Argo {{ }} strings; other files are skipped', async () => {
     const report = await scan([`${FIXTURES_DIR}manifests/mixed-folder`]);
     expect(report.status).toBe('complete');
     expect(report.errors).toEqual([]);
+    // A Helm values file is not an object, and the report says it was not one.
+    expect(report.notes).toEqual([
+      expect.stringMatching(
+        /^1 document held no Kubernetes object \(no kind\).*mixed-folder\/values\.yaml document 1\.$/,
+      ),
+    ]);
     expect(report.objects).toEqual({ DaemonSet: 1, Deployment: 1, Pod: 1, WorkflowTemplate: 1 });
     expect(verdictOf(report, 'DaemonSet/monitoring/socket-agent')).toBe('high');
     expect(verdictOf(report, 'Deployment/ci/builder')).toBe('high');
@@ -55,6 +64,30 @@ describe('reading manifests and snapshots', () => {
     };
     const report = await scan(['-'], JSON.stringify(list));
     expect(verdictOf(report, 'Node//n')).toBe('high');
+  });
+
+  test('standard input in pieces that split a character is read as the text it is', async () => {
+    const text = JSON.stringify({
+      kind: 'List',
+      items: [{ kind: 'Pod', metadata: { name: 'café' }, spec: {} }],
+    });
+    const bytes = Buffer.from(text);
+    const split = bytes.indexOf(Buffer.from('é')) + 1;
+    const report = await scan(['-'], [bytes.subarray(0, split), bytes.subarray(split)]);
+    expect(report.status).toBe('complete');
+    expect(report.objects).toEqual({ Pod: 1 });
+  });
+
+  test('empty standard input fails with its reason; named twice it is read once', async () => {
+    const empty = await scan(['-'], '');
+    expect(empty.status).toBe('failed');
+    expect(empty.errors.map((error) => error.message)).toEqual([
+      'standard input was empty: nothing was piped in (did the command before the pipe fail?)',
+      'nothing was read from standard input',
+    ]);
+    const twice = await scan(['-', '-'], '{"kind":"Pod","metadata":{"name":"p"},"spec":{}}');
+    expect(twice.objects).toEqual({ Pod: 1 });
+    expect(twice.notes).toEqual(['Not read: (stdin) named twice: it is read once.']);
   });
 
   test('a Node from a support bundle, without kind or apiVersion, is read as a Node', async () => {
