@@ -5,11 +5,14 @@
  * For each size: the audit (wall time and peak RSS of `dockershim-audit scan --kubeconfig`),
  * the floor (every page of the same lists with the same client and JSON.parse, no rules), and
  * the Kubernetes docs' one-liner with kubectl. Then rendering a report with 10k findings, and
- * a fleet of 200 clusters of 2,000 pods through the fleet runner. A table, then one JSON line
- * for the largest size.
+ * a fleet of 200 clusters of 2,000 pods through the fleet runner; then the same generated
+ * cluster with 200k pods saved as a `kubectl get -o yaml` snapshot and as `-o json`, each read
+ * by `scan --manifests` with its peak RSS (which must stay under 1 GB: the file is streamed).
+ * A table, then one JSON line for the largest size.
  *
- *   npm run bench                      10k, 50k and 150k pods, rendering, fleet
+ *   npm run bench                      10k, 50k and 150k pods, rendering, fleet, 200k-pod snapshots
  *   npm run bench -- --pods 50000      one size only
+ *   npm run bench -- --snapshot-pods 200000   the snapshot rows only
  *   npm run bench -- --smoke           tiny sizes, to check the harness itself (used by npm test)
  *   npm run bench -- --repeat 5        audit and floor runs per size (medians; default 3)
  *
@@ -27,6 +30,7 @@ import { defaultPolicy } from '../lambda/audit/policy.ts';
 import { assembleReport, newRunId } from '../lambda/report/assemble.ts';
 import { renderReport } from '../lambda/report/render.ts';
 import { RULES_VERSION, TOOL_VERSION } from '../lambda/version.ts';
+import { writeSnapshot } from '../test/simulator/snapshot-file.ts';
 
 const HERE = fileURLToPath(new URL('.', import.meta.url));
 const NODE = process.execPath;
@@ -136,7 +140,7 @@ async function measureSize(pods: number, withKubectl: boolean, repeat: number): 
       const floor = await timed(NODE, [join(HERE, 'floor.ts'), '--kubeconfig', simulator.kubeconfig]);
       lastJsonLine<{ items: number; seconds: number }>(floor.stdout);
       floorTimes.push(floor.seconds);
-      const audit = await runAudit(simulator.kubeconfig, out);
+      const audit = await runAudit(['--kubeconfig', simulator.kubeconfig], out);
       auditTimes.push(audit.seconds);
       peakRssMb = Math.max(peakRssMb, audit.maxRssMb);
     }
@@ -226,7 +230,7 @@ async function measureFleet(
   const simulator = await startSimulator(podsPerCluster, clusters);
   const out = await mkdtemp(join(tmpdir(), 'dsa-fleet-'));
   try {
-    const run = await runAudit(simulator.kubeconfig, out, ['--all-contexts']);
+    const run = await runAudit(['--kubeconfig', simulator.kubeconfig, '--all-contexts'], out);
     const report = JSON.parse(await readFile(join(out, 'report.json'), 'utf8')) as {
       clusters: Array<{ status: string }>;
     };
@@ -242,18 +246,70 @@ async function measureFleet(
   }
 }
 
-/** `dockershim-audit scan --kubeconfig ...` as a process: its time and peak RSS; it must exit 0. */
+/** The largest peak RSS a snapshot read may take: a 1 GB Lambda must be able to read it. */
+const SNAPSHOT_RSS_LIMIT_MB = 1024;
+
+interface SnapshotResult {
+  format: 'yaml' | 'json';
+  pods: number;
+  gigabytes: number;
+  seconds: number;
+  peakRssMb: number;
+  findings: number;
+}
+
+/**
+ * The generated cluster as a kubectl snapshot file, read by `scan --manifests`: time, peak RSS
+ * and findings. One format at a time, each file deleted after its run (they are gigabytes).
+ */
+async function measureSnapshot(pods: number, format: 'yaml' | 'json'): Promise<SnapshotResult> {
+  const dir = await mkdtemp(join(tmpdir(), 'dsa-snapshot-'));
+  try {
+    const file = join(dir, `snapshot.${format}`);
+    const written = await writeSnapshot(file, pods, format);
+    const out = join(dir, 'out');
+    const run = await runAudit(['--manifests', file], out);
+    const report = JSON.parse(await readFile(join(out, 'report.json'), 'utf8')) as {
+      clusters: Array<{ status: string; findings: unknown[] }>;
+    };
+    const cluster = report.clusters[0];
+    if (cluster?.status !== 'complete') throw new Error(`the ${format} snapshot read ${cluster?.status}`);
+    if (run.maxRssMb >= SNAPSHOT_RSS_LIMIT_MB)
+      throw new Error(
+        `the ${format} snapshot took ${Math.round(run.maxRssMb)} MB, over ${SNAPSHOT_RSS_LIMIT_MB} MB`,
+      );
+    return {
+      format,
+      pods,
+      gigabytes: round(written.bytes / 1024 ** 3),
+      seconds: round(run.seconds),
+      peakRssMb: Math.round(run.maxRssMb),
+      findings: cluster.findings.length,
+    };
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+async function measureSnapshots(pods: number): Promise<void> {
+  for (const format of ['yaml', 'json'] as const) {
+    process.stderr.write(`bench: ${pods} pods as a ${format} snapshot...\n`);
+    const snapshot = await measureSnapshot(pods, format);
+    process.stdout.write(
+      `snapshot ${snapshot.format}: ${snapshot.pods} pods, ${snapshot.gigabytes} GB in ${snapshot.seconds} s, peak RSS ${snapshot.peakRssMb} MB, ${snapshot.findings} findings\n`,
+    );
+  }
+}
+
+/** `dockershim-audit scan <source> ...` as a process: its time and peak RSS; it must exit 0. */
 async function runAudit(
-  kubeconfig: string,
+  source: readonly string[],
   out: string,
-  extra: readonly string[] = [],
 ): Promise<{ seconds: number; maxRssMb: number }> {
   const audit = await timed(NODE, [
     join(HERE, 'measure-cli.ts'),
     'scan',
-    '--kubeconfig',
-    kubeconfig,
-    ...extra,
+    ...source,
     '--out',
     out,
     '--format',
@@ -300,8 +356,13 @@ async function main(): Promise<void> {
       smoke: { type: 'boolean' },
       'no-kubectl': { type: 'boolean' },
       repeat: { type: 'string' },
+      'snapshot-pods': { type: 'string' },
     },
   });
+  if (values['snapshot-pods']) {
+    await measureSnapshots(Number(values['snapshot-pods']));
+    return;
+  }
   const repeat = Number(values.repeat ?? (values.smoke ? 1 : 3));
   const smoke = values.smoke === true;
   const sizes = values.pods ? [Number(values.pods)] : smoke ? [300, 600] : [10_000, 50_000, 150_000];
@@ -321,6 +382,7 @@ async function main(): Promise<void> {
     process.stdout.write(
       `fleet: ${fleet.clusters} clusters of ${fleet.pods} pods in ${fleet.seconds} s (${fleet.complete} complete)\n`,
     );
+    await measureSnapshots(smoke ? 600 : 200_000);
   }
   const largest = results.at(-1);
   if (largest) {

@@ -9,7 +9,7 @@ describe('the benchmark harness (a smoke run; the figures come from npm run benc
   test('measures tiny clusters, renders, audits a small fleet, and ends with the JSON line', async () => {
     const { stdout } = await run(process.execPath, [`${REPO_ROOT}bench/run.ts`, '--smoke'], {
       cwd: REPO_ROOT,
-      timeout: 60_000,
+      timeout: 150_000,
       env: { ...process.env, KUBECTL: process.env.KUBECTL ?? 'kubectl' },
     });
     const lines = stdout.trim().split('\n');
@@ -18,6 +18,14 @@ describe('the benchmark harness (a smoke run; the figures come from npm run benc
     );
     expect(stdout).toMatch(/rendering 200 findings: HTML [\d.]+ s, Markdown [\d.]+ s/);
     expect(stdout).toMatch(/fleet: 3 clusters of 200 pods in [\d.]+ s \(3 complete\)/);
+    const snapshots = [
+      ...stdout.matchAll(
+        /^snapshot (yaml|json): 600 pods, [\d.]+ GB in [\d.]+ s, peak RSS (\d+) MB, (\d+) findings$/gm,
+      ),
+    ];
+    expect(snapshots.map((match) => match[1])).toEqual(['yaml', 'json']);
+    // Both formats of one cluster give the same findings.
+    expect(new Set(snapshots.map((match) => match[3])).size).toBe(1);
     const summary = JSON.parse(lines.at(-1) ?? '{}');
     expect(Object.keys(summary)).toEqual([
       'pods',
@@ -31,5 +39,5 @@ describe('the benchmark harness (a smoke run; the figures come from npm run benc
     expect(summary.pods).toBe(600);
     for (const key of ['auditS', 'floorS', 'kubectlS', 'peakRssMb', 'auditOverFloor', 'auditOverKubectl'])
       expect(summary[key]).toBeGreaterThan(0);
-  }, 90_000);
+  }, 180_000);
 });
