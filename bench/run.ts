@@ -281,7 +281,7 @@ async function measureSnapshot(pods: number, format: 'yaml' | 'json'): Promise<S
     return {
       format,
       pods,
-      gigabytes: round(written.bytes / 1024 ** 3),
+      gigabytes: round(written.bytes / 1e9),
       seconds: round(run.seconds),
       peakRssMb: Math.round(run.maxRssMb),
       findings: cluster.findings.length,

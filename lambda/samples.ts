@@ -11,9 +11,10 @@ export class Samples {
     this.limit = limit;
   }
 
+  /** Counts every time; an example already shown is not shown twice. */
   add(example: string): void {
     this.count++;
-    if (this.examples.length < this.limit) this.examples.push(example);
+    if (this.examples.length < this.limit && !this.examples.includes(example)) this.examples.push(example);
   }
 
   /** `a, b, c and 7 more` */
