@@ -113,6 +113,29 @@ describe('cluster data in the reports is text, never markup', async () => {
     }
   });
 
+  test('the notes on how a cluster was read are in both reports, as text (a stand-in name made of a hostile generateName)', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'dsa-render-notes-'));
+    const pod = {
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: { generateName: 'x<img src=x onerror=window.__pwned=3>-', namespace: 'ci' },
+      spec: {
+        containers: [{ name: 'c', volumeMounts: [{ name: 's', mountPath: '/var/run/docker.sock' }] }],
+        volumes: [{ name: 's', hostPath: { path: '/var/run/docker.sock' } }],
+      },
+    };
+    await writeFile(join(dir, 'pod.json'), JSON.stringify(pod));
+    const notes = await scanManifests({ ci: [join(dir, 'pod.json')] }, undefined);
+    const note = notes.report.clusters[0]?.notes?.[0] ?? '';
+    expect(note).toContain('Pod/ci/x<img src=x onerror=window.__pwned=3>-(generated)');
+    const htmlNotes = bodyOf(notes.artifacts, 'report.html');
+    expect(htmlNotes).not.toMatch(/<img\b/i);
+    expect(htmlNotes).toContain(html(note));
+    const rendered = markdown.render(bodyOf(notes.artifacts, 'report.md'));
+    expect(rendered).not.toMatch(/<img\b/i);
+    expect(rendered).toContain('no metadata.name');
+  });
+
   test.each([
     ['a | b', 'a \\| b'],
     ['`rm -rf /`', '\\`rm -rf /\\`'],
