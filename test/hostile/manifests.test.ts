@@ -328,7 +328,7 @@ describe('hostile and unusual manifests: nothing read is lost silently, nothing 
   test.each(CASES)(
     '$name',
     async (hostile) => {
-      const dir = await tempDir('dsa-hostile-');
+      const dir = await tempDir('dsa-hostile-manifests-');
       const out = join(dir, 'out');
       const paths = await hostile.build(dir);
       const run = await runCli(
@@ -356,7 +356,7 @@ describe('a source that yielded nothing is incomplete for the diff and the webho
   test('empty standard input after a run with findings: no finding is "resolved", and the message says the cluster failed', async () => {
     const receiver = await startReceiver();
     try {
-      const dir = await tempDir('dsa-hostile-diff-');
+      const dir = await tempDir('dsa-hostile-manifests-diff-');
       const scan = (stdin: string) =>
         runCli(
           [
