@@ -11,7 +11,7 @@ import { timingsOf } from './report/manifest.ts';
 import type { ClusterReport, DiffDocument, Report } from './report/model.ts';
 import { type Artifact, type ReportFormat, renderReport } from './report/render.ts';
 import { BrokenHeadError, StoreError } from './store/errors.ts';
-import { withPublishLock } from './store/publish-lock.ts';
+import { currentPublishLock, withPublishLock } from './store/publish-lock.ts';
 import { type EarlierRun, publishedBefore, saveRun, storedWhole } from './store/publish-run.ts';
 import type { ReportStore } from './store/report-store.ts';
 import {
@@ -85,18 +85,32 @@ export interface ScanResult {
 export async function runScan(request: ScanRequest): Promise<ScanResult> {
   const now = request.now ?? (() => new Date());
   const startedAt = now();
-  // A broken head stops the run before it spends minutes reading clusters; a store that cannot
-  // be reached now is reported when the run is published.
-  if (request.store)
-    await readHead(request.store).catch((error: unknown) => {
-      if (error instanceof BrokenHeadError) throw error;
-    });
+  if (request.store) await refuseBrokenHead(request.store);
   const clusters = await auditFleet(request.sources, request.policy, {
     ...(request.concurrency !== undefined && { concurrency: request.concurrency }),
     ...(request.signal && { signal: request.signal }),
     ...(request.onProgress && { onProgress: request.onProgress }),
   });
   return publishRun(clusters, { startedAt, auditedAt: now() }, request);
+}
+
+/**
+ * A broken head stops the run before it spends minutes reading clusters; a store that cannot be
+ * reached now is reported when the run is published. Read without the publishing lease, a head
+ * can look broken only because another publisher is between storing the store's first run and
+ * writing latest.json: while a lease is held, or once the head reads sound again, the run goes
+ * on, and the check is made again, for good, under the lease (loadPrevious).
+ */
+async function refuseBrokenHead(store: ReportStore): Promise<void> {
+  const broken = async (): Promise<BrokenHeadError | undefined> =>
+    readHead(store).then(
+      () => undefined,
+      (error: unknown) => (error instanceof BrokenHeadError ? error : undefined),
+    );
+  if ((await broken()) === undefined) return;
+  if ((await currentPublishLock(store).catch(() => undefined)) !== undefined) return;
+  const still = await broken();
+  if (still) throw still;
 }
 
 /**

@@ -1,5 +1,5 @@
-import { mkdtemp, readFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
@@ -64,6 +64,44 @@ describe('scans started together on one store', () => {
     expect(verified.code).toBe(0);
     expect(verified.stdout).toContain('Chain of 10 runs: every artifact matches its manifest.');
   }, 180_000);
+
+  test('a scan started while the first run is stored but latest.json not yet written waits and chains onto it', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'dsa-concurrent-first-'));
+    const store = new LocalDirectoryStore(join(dir, 'store'));
+    expect((await scanManifests({ prod: [input] }, store)).storeError).toBeUndefined();
+    // The first publisher, caught between its run's objects and the head: its lease is held.
+    const head = await readFile(join(dir, 'store', 'latest.json'));
+    await rm(join(dir, 'store', 'latest.json'));
+    const now = Date.now();
+    await writeFile(
+      join(dir, 'store', 'publish-lock.json'),
+      JSON.stringify({
+        kind: 'dockershim-audit.publish-lock',
+        runId: 'first',
+        host: hostname(),
+        pid: process.pid,
+        token: 'first-publisher',
+        acquiredAt: new Date(now).toISOString(),
+        expiresAt: new Date(now + 60_000).toISOString(),
+      }),
+    );
+    const second = scanManifests({ prod: [input] }, store);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    await writeFile(join(dir, 'store', 'latest.json'), head);
+    await rm(join(dir, 'store', 'publish-lock.json'));
+    const result = await second;
+    expect(result.storeError).toBeUndefined();
+    expect(result.diff.baseline).toBeFalsy();
+    await expectOneLinearChain(store, 2);
+  });
+
+  test('with no publisher holding the lease, a missing latest.json still stops the scan before it reads anything', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'dsa-concurrent-first-'));
+    const store = new LocalDirectoryStore(join(dir, 'store'));
+    await scanManifests({ prod: [input] }, store);
+    await rm(join(dir, 'store', 'latest.json'));
+    await expect(scanManifests({ prod: [input] }, store)).rejects.toThrow(/latest\.json.*is missing/);
+  });
 
   describe('on S3', () => {
     let s3: TestS3;
