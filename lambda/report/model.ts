@@ -2,6 +2,7 @@ import { type ResourceRef, resourceKey } from '../kube/objects.ts';
 import type { AgentGuidance } from '../rules/agents/agent-catalog.ts';
 import type { Evidence } from '../rules/rule.ts';
 import { type Severity, severityRank } from '../rules/severity.ts';
+import type { Migration } from './migration.ts';
 
 /**
  * The canonical report (`report.json`). HTML and Markdown are renders of it; anything a
@@ -121,6 +122,8 @@ export interface ClusterReport {
   workloads: WorkloadReport[];
   findings: Finding[];
   summary: ClusterSummary;
+  /** The migration plan (lambda/plan/). Absent only in reports written before there was one. */
+  migration?: Migration;
 }
 
 export interface FleetSummary extends ClusterSummary {

@@ -1,5 +1,6 @@
 import { SEVERITIES, SEVERITIES_DESCENDING, type Severity, severityRank } from '../rules/severity.ts';
 import type { ManifestLink } from './manifest.ts';
+import { RUNTIME_CATEGORIES, RUNTIME_LABELS, type RuntimeCategory, runtimeCategory } from './migration.ts';
 import {
   type ClusterDiff,
   type ClusterReport,
@@ -11,6 +12,7 @@ import {
   type Report,
   type WorkloadReport,
 } from './model.ts';
+import { resourceLabel } from './resource-label.ts';
 
 /**
  * What the templates show, derived from report.json and diff.json and nothing else: groupings,
@@ -53,8 +55,6 @@ export interface NodesView {
   /** Donut segments on a circle of `radius`. */
   donut: Array<{ category: RuntimeCategory; dashArray: string; dashOffset: number }>;
 }
-
-export type RuntimeCategory = 'dockershim' | 'cri-dockerd' | 'containerd' | 'cri-o' | 'other';
 
 export interface ChangesView {
   baseline: boolean;
@@ -185,20 +185,6 @@ const GROUP_HEADINGS: Record<Severity, string> = {
   info: 'Info: context',
 };
 
-const RUNTIME_LABELS: Record<RuntimeCategory, string> = {
-  dockershim: 'dockershim',
-  'cri-dockerd': 'cri-dockerd',
-  containerd: 'containerd',
-  'cri-o': 'CRI-O',
-  other: 'other',
-};
-const RUNTIME_ORDER: readonly RuntimeCategory[] = [
-  'dockershim',
-  'cri-dockerd',
-  'containerd',
-  'cri-o',
-  'other',
-];
 /** Circumference 100, so that dash lengths are percentages. */
 const DONUT_RADIUS = 15.9155;
 const FLEET_CHANGE_ROWS = 50;
@@ -292,19 +278,10 @@ function severityBar(counts: Record<Severity, number>): ReportView['severityBar'
   });
 }
 
-function runtimeCategory(node: NodeReport): RuntimeCategory {
-  if (node.dockershim) return 'dockershim';
-  if (node.dockerEngine) return 'cri-dockerd';
-  const runtime = node.runtime.toLowerCase();
-  if (runtime === 'containerd') return 'containerd';
-  if (runtime === 'cri-o' || runtime === 'crio') return 'cri-o';
-  return 'other';
-}
-
 function nodesView(nodes: readonly NodeReport[]): NodesView {
   const total = nodes.length;
   const onDocker = nodes.filter((node) => node.dockerEngine).length;
-  const runtimes = RUNTIME_ORDER.map((category) => ({
+  const runtimes = RUNTIME_CATEGORIES.map((category) => ({
     category,
     label: RUNTIME_LABELS[category],
     count: nodes.filter((node) => runtimeCategory(node) === category).length,
@@ -634,11 +611,6 @@ function runRows(report: Report, diff: DiffDocument | undefined): ReportView['ru
 /** `2026-11-22 03:00 UTC`: the report is read in many time zones. */
 function timeLabel(iso: string): string {
   return /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}/.test(iso) ? `${iso.slice(0, 10)} ${iso.slice(11, 16)} UTC` : iso;
-}
-
-/** `DaemonSet kube-system/fluentd`, `Node worker-1`. */
-export function resourceLabel(resource: Finding['resource']): string {
-  return `${resource.kind} ${resource.namespace ? `${resource.namespace}/` : ''}${resource.name}`;
 }
 
 function plural(count: number, word: string): string {
