@@ -175,6 +175,17 @@ function build(notice: Notice, caps: Caps): TeamsMessage {
     'severity changes',
   );
   list(
+    'Node pools now ready to leave Docker Engine',
+    notice.poolsBecameReady,
+    caps.nodes,
+    (entry) => [
+      { type: 'TextRun', text: clip(entry.pool, caps.field), fontType: 'Monospace' },
+      { type: 'TextRun', text: ' in ' },
+      { type: 'TextRun', text: clip(entry.cluster, caps.field), fontType: 'Monospace' },
+    ],
+    'pools',
+  );
+  list(
     'Nodes that left Docker Engine',
     notice.nodesLeftDocker,
     caps.nodes,

@@ -4,10 +4,11 @@ import type { Finding } from '../report/model.ts';
 import { resourceLabel } from '../report/resource-label.ts';
 import { brokenNow } from '../rules/cluster/broken-now.ts';
 import { atLeast, Severity } from '../rules/severity.ts';
+import { plural } from '../text.ts';
 import type { PlanFacts } from './facts.ts';
 import type { PlanNode } from './pools.ts';
 import { canSchedule } from './scheduling.ts';
-import { plural, pushTo } from './util.ts';
+import { pushTo } from './util.ts';
 
 /** A workload (or configuration) that depends on Docker Engine, and the nodes it is on or can go to. */
 export interface PlacedBlocker {

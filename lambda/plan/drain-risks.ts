@@ -1,8 +1,9 @@
 import { type ResourceRef, resourceKey } from '../kube/objects.ts';
 import { type DrainRisk, DrainRiskKind } from '../report/migration.ts';
+import { plural } from '../text.ts';
 import type { BudgetFacts, PlanFacts, PodFacts } from './facts.ts';
 import { matchesSelector } from './scheduling.ts';
-import { plural, pushTo } from './util.ts';
+import { pushTo } from './util.ts';
 
 /** Kinds whose pods are replicas of one another: one replica means downtime while it moves. */
 const REPLICA_KINDS = new Set([

@@ -1,7 +1,7 @@
 import { PoolSource, type Runbook, RunbookRoute, type RunbookStep } from '../report/migration.ts';
 import { KUBEADM_CRI_SOCKET_ANNOTATION, kubeletMinorVersion } from '../rules/lib/node-runtime.ts';
+import { plural } from '../text.ts';
 import type { PoolGroup } from './pools.ts';
-import { plural } from './util.ts';
 
 export const CONTAINERD_ENDPOINT = 'unix:///run/containerd/containerd.sock';
 /** Kubernetes 1.27 removed the kubelet's --container-runtime flag; the endpoint flag stays. */
@@ -59,9 +59,10 @@ export function runbookFor(
       `The pool's name (${poolName}) is not one its cloud accepts, so only the in-place procedure is given.`,
     );
   const annotated = dockerNodes.some((node) => node.facts.criSocket !== undefined);
+  const criDockerd = dockerNodes.some((node) => node.category === 'cri-dockerd');
   return {
     route: RunbookRoute.inPlace,
-    steps: inPlaceSteps(safe, options.kubeletVersions, annotated),
+    steps: inPlaceSteps(safe, options.kubeletVersions, { annotated, criDockerd }),
     notes,
   };
 }
@@ -71,7 +72,7 @@ const DRAIN = 'kubectl drain "$node" --ignore-daemonsets --delete-emptydir-data 
 function inPlaceSteps(
   nodes: readonly string[],
   kubeletVersions: readonly string[],
-  annotated: boolean,
+  { annotated, criDockerd }: { annotated: boolean; criDockerd: boolean },
 ): RunbookStep[] {
   const minors = kubeletVersions
     .map(kubeletMinorVersion)
@@ -96,6 +97,7 @@ function inPlaceSteps(
         "cat > switch-to-containerd.sh <<'SCRIPT'",
         'set -eu',
         'systemctl stop kubelet',
+        ...(criDockerd ? ['systemctl disable --now cri-docker.service cri-docker.socket'] : []),
         'systemctl disable --now docker.service docker.socket',
         '# containerd: Docker Engine installs it (containerd.io); otherwise from the distribution',
         'command -v containerd >/dev/null || apt-get install -y containerd || yum install -y containerd',

@@ -1,8 +1,3 @@
-/** `1 node`, `2 nodes`. */
-export function plural(count: number, word: string): string {
-  return count === 1 ? word : `${word}s`;
-}
-
 /** Appends to the list under `key`, making it on first use. */
 export function pushTo<K, V>(map: Map<K, V[]>, key: K, value: V): void {
   const list = map.get(key);

@@ -1,8 +1,8 @@
 import { PoolStatus } from '../report/migration.ts';
 import type { ClusterSourceInfo } from '../report/model.ts';
 import { kubeletMinorVersion } from '../rules/lib/node-runtime.ts';
+import { plural } from '../text.ts';
 import { kubeletVersionsOf, type PlanNode } from './pools.ts';
-import { plural } from './util.ts';
 
 /** Kubernetes 1.24 removed dockershim from the kubelet. */
 export const DOCKERSHIM_REMOVED_IN = 24;

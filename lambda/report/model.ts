@@ -172,8 +172,15 @@ export interface ClusterDiff {
   /** How many findings are in both runs. */
   unchanged: number;
   severityChanged: SeverityChange[];
-  /** Nodes that ran Docker Engine in the previous run and no longer do. */
+  /**
+   * Nodes that ran Docker Engine in the last complete reading and no longer do. Like every claim
+   * of progress, only made from a complete reading compared with a complete reading.
+   */
   nodesLeftDocker: string[];
+  /** Pools of the plan that were blocked (or unverified) in the last complete reading and are ready now. */
+  poolsBecameReady: string[];
+  /** Why no progress is claimed (an incomplete reading now, or no complete one to compare with). */
+  progressWithheld?: string;
   /** Why `resolved` is withheld, when it is. */
   resolvedWithheld?: string;
 }

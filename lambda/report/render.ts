@@ -5,6 +5,7 @@ import Handlebars from 'handlebars';
 import { escapeMarkdown, escapeStrings } from './escape.ts';
 import { type ManifestLink, sha256Hex } from './manifest.ts';
 import type { DiffDocument, Report } from './model.ts';
+import type { ProgressHistory } from './progress.ts';
 import { buildReportView, type ViewInput } from './view-model.ts';
 
 export const ReportFormat = { json: 'json', html: 'html', md: 'md' } as const;
@@ -87,6 +88,8 @@ export interface RenderOptions {
   diff?: DiffDocument;
   /** The previous run's manifest, named in the reports' evidence footer. */
   previousManifest?: ManifestLink;
+  /** The last runs' numbers, for the progress chart. */
+  progress?: ProgressHistory;
   /** Templates folder; by default `templatesDir()`. */
   dir?: string;
 }
@@ -116,6 +119,7 @@ export async function renderReport(
     artifactHashes: artifacts.map((artifact) => ({ name: artifact.name, sha256: sha256Hex(artifact.body) })),
     ...(options.diff && { diff: options.diff }),
     ...(options.previousManifest && { previousManifest: options.previousManifest }),
+    ...(options.progress && { progress: options.progress }),
   };
   const view = buildReportView(report, input);
   for (const format of documents) {

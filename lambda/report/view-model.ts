@@ -1,6 +1,7 @@
 import { SEVERITIES, SEVERITIES_DESCENDING, type Severity, severityRank } from '../rules/severity.ts';
 import type { ManifestLink } from './manifest.ts';
 import { RUNTIME_CATEGORIES, RUNTIME_LABELS, type RuntimeCategory, runtimeCategory } from './migration.ts';
+import { type MigrationView, migrationView } from './migration-view.ts';
 import {
   type ClusterDiff,
   type ClusterReport,
@@ -12,6 +13,8 @@ import {
   type Report,
   type WorkloadReport,
 } from './model.ts';
+import type { ProgressHistory } from './progress.ts';
+import { type ProgressView, progressView } from './progress-view.ts';
 import { resourceLabel } from './resource-label.ts';
 
 /**
@@ -33,6 +36,10 @@ export interface ReportView {
   clusters: ClusterView[];
   run: Array<{ label: string; value: string }>;
   evidence: EvidenceView;
+  /** The migration section (migration-view.ts). */
+  migration: MigrationView;
+  /** The progress chart (progress-view.ts). */
+  progress: ProgressView;
 }
 
 export type Tone = 'critical' | 'high' | 'medium' | 'ok' | 'warn';
@@ -167,6 +174,8 @@ export interface ViewInput {
   /** SHA-256 of the artifacts rendered before this one (report.json, diff.json). */
   artifactHashes?: Array<{ name: string; sha256: string }>;
   previousManifest?: ManifestLink;
+  /** The last runs' numbers; without them there is no progress chart. */
+  progress?: ProgressHistory;
 }
 
 const SEVERITY_MEANING: Record<Severity, string> = {
@@ -212,6 +221,8 @@ export function buildReportView(report: Report, input: ViewInput = {}): ReportVi
     ),
     run: runRows(report, input.diff),
     evidence,
+    migration: migrationView(report.clusters),
+    progress: progressView(input.progress),
   };
 }
 

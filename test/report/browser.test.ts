@@ -112,7 +112,7 @@ describe('the HTML report in Chromium', () => {
     // What a reader checks first: the verdict, the fleet's numbers, the changes.
     expect(text).toMatch(/\d+ workloads are broken now/);
     expect(await page.locator('.cards .card').count()).toBe(4);
-    expect(await page.locator('svg[role="img"]').count()).toBe(2);
+    expect(await page.locator('.cards svg[role="img"]').count()).toBe(2);
     const changes = await page.locator('#changes').innerText();
     expect(changes).toMatch(/new\s+high\s+prod-eu\s+DaemonSet monitoring\/metrics-relay/i);
     expect(changes).toMatch(/resolved\s+high\s+prod-eu\s+DaemonSet ci\/build-runner/i);
