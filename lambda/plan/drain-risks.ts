@@ -142,12 +142,13 @@ export function drainRisks(pods: readonly PodFacts[], context: DrainContext): Dr
           'One replica and no PodDisruptionBudget: it is down from its eviction until it runs on another node.',
       });
     }
-    const volumes = [...new Set(group.flatMap((pod) => pod.emptyDirs))].sort();
+    const withData = group.filter((pod) => pod.emptyDirs.length > 0);
+    const volumes = [...new Set(withData.flatMap((pod) => pod.emptyDirs))].sort();
     if (volumes.length > 0) {
       risks.push({
         resource,
         kind: DrainRiskKind.emptyDir,
-        pods: count,
+        pods: withData.length,
         reason: `emptyDir ${plural(volumes.length, 'volume')} ${volumes.join(', ')}: the drain deletes ${volumes.length === 1 ? 'its' : 'their'} data (kubectl drain --delete-emptydir-data).`,
       });
     }

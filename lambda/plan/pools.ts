@@ -72,9 +72,10 @@ export function groupPools(nodes: readonly PlanNode[], policyLabels: readonly st
 
 /** Two labels with the same value (an EKS node group and a Karpenter pool both called `general`) get `key=value`. */
 function uniqueNames(pools: PoolGroup[]): void {
-  const count = (name: string) => pools.filter((pool) => pool.name === name).length;
+  const counts = new Map<string, number>();
+  for (const pool of pools) counts.set(pool.name, (counts.get(pool.name) ?? 0) + 1);
   for (const pool of pools)
-    if (pool.label && count(pool.name) > 1) pool.name = `${pool.label.key}=${pool.label.value}`;
+    if (pool.label && (counts.get(pool.name) ?? 0) > 1) pool.name = `${pool.label.key}=${pool.label.value}`;
   const seen = new Map<string, number>();
   for (const pool of pools) {
     const times = (seen.get(pool.name) ?? 0) + 1;

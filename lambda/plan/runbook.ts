@@ -39,7 +39,9 @@ export function runbookFor(
   const left = names.length - safe.length;
   if (left > 0)
     notes.push(
-      `${left} ${plural(left, 'node has a name')}${left === 1 ? '' : ' that are'} not valid Kubernetes node names; ${left === 1 ? 'it is' : 'they are'} left out of the commands. Check the input these nodes came from.`,
+      left === 1
+        ? '1 node has a name that is not a valid Kubernetes node name; it is left out of the commands. Check the input it came from.'
+        : `${left} nodes have names that are not valid Kubernetes node names; they are left out of the commands. Check the input they came from.`,
     );
   if (options.unownedPods > 0)
     notes.push(
