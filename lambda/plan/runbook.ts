@@ -47,6 +47,7 @@ export function runbookFor(
     notes.push(
       `${options.unownedPods} ${plural(options.unownedPods, 'pod')} on these nodes ${options.unownedPods === 1 ? 'has' : 'have'} no controller: the drain stops there. Re-create ${options.unownedPods === 1 ? 'it' : 'them'} under a controller first, or add --force to the drain, which deletes ${options.unownedPods === 1 ? 'it' : 'them'} for good.`,
     );
+  if (safe.length === 0) return { route: RunbookRoute.none, steps: [], notes };
   const poolName = pool.label?.value ?? '';
   if (pool.source === PoolSource.eksManaged && POOL_NAME.test(poolName))
     return { route: RunbookRoute.eksManagedNodeGroup, steps: eksSteps(poolName, safe), notes };

@@ -220,7 +220,7 @@ function fixSentence(plan: Migration): { sentence: string; names: string[] } | u
   const what = kinds
     .map((kind) => {
       const n = [...fixes.values()].filter((entry) => entry === kind).length;
-      return `${n} ${n === 1 ? kind : `${kind}s`}`;
+      return fixes.size === 1 ? kind : `${n} ${n === 1 ? kind : `${kind}s`}`;
     })
     .join(' and ');
   const ready = plan.summary.ready + pools.length;
@@ -297,7 +297,7 @@ function poolPicture(
     const row: PoolRow = {
       y,
       height,
-      label: clip(pool.name, 26),
+      label: clip(pool.name, 22),
       title: `${pool.name}: ${pool.nodes.length} ${plural(pool.nodes.length, 'node')}, ${STATUS_LABELS[pool.status]}`,
       labelY: round(y + height / 2 + 4),
       ready: pool.ready,

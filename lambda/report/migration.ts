@@ -166,7 +166,7 @@ export const RunbookRoute = {
   eksManagedNodeGroup: 'eks-managed-node-group',
   /** GKE changes the pool's node image to a containerd one and replaces its nodes (a surge upgrade). */
   gkeNodePool: 'gke-node-pool',
-  /** The pool is off Docker Engine. */
+  /** Nothing to move (the pool is off Docker Engine), or no node name that can go into a command. */
   none: 'none',
 } as const;
 export type RunbookRoute = (typeof RunbookRoute)[keyof typeof RunbookRoute];

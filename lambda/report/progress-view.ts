@@ -27,6 +27,8 @@ export interface ProgressChart {
   nodes: Panel & {
     line: string;
     dots: Array<{ x: number; y: number; incomplete: boolean; title: string }>;
+    /** This run's value, written beside its dot. */
+    last?: { x: number; y: number; label: string };
   };
   findings: Panel & {
     bars: Array<{
@@ -109,6 +111,8 @@ function progressChart(points: readonly ProgressPoint[]): ProgressChart {
     incomplete: point.incompleteClusters > 0,
     title: `${dateLabel(point.generatedAt)} · run ${point.runId}: ${point.nodesOnDocker} of ${point.nodes} ${plural(point.nodes, 'node')} on Docker Engine${incompleteNote(point)}`,
   }));
+  const lastDot = dots.at(-1);
+  const lastPoint = points.at(-1);
   const barWidth = round(Math.min(36, Math.max(2, slot * 0.62)));
   const bars = points.map((point, index) => {
     let bottom = findingsBottom;
@@ -161,6 +165,14 @@ function progressChart(points: readonly ProgressPoint[]): ProgressChart {
       })),
       line: dots.length > 1 ? dots.map((dot) => `${dot.x},${dot.y}`).join(' ') : '',
       dots,
+      ...(lastDot &&
+        lastPoint && {
+          last: {
+            x: lastDot.x,
+            y: round(lastDot.y - 9),
+            label: `${lastPoint.nodesOnDocker} of ${lastPoint.nodes}`,
+          },
+        }),
     },
     findings: {
       top: findingsTop,

@@ -60,7 +60,8 @@ async function compileTemplates(dir: string): Promise<CompiledTemplates> {
   for (const file of (await readdir(partialsDir)).filter((name) => name.endsWith('.hbs')).sort()) {
     handlebars.registerPartial(basename(file, '.hbs'), await readFile(join(partialsDir, file), 'utf8'));
   }
-  const options = { strict: true, knownHelpersOnly: false };
+  // preventIndent: an indented partial would otherwise indent every line of a <pre> block inside it.
+  const options = { strict: true, knownHelpersOnly: false, preventIndent: true };
   return {
     html: handlebars.compile(await readFile(join(dir, 'report.html.hbs'), 'utf8'), options),
     // Markdown gets data escaped for Markdown beforehand, so Handlebars' HTML escaping is off.

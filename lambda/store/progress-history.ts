@@ -36,16 +36,13 @@ export async function loadProgress(
       ],
     };
   }
-  const stored = [...runs]
-    .filter(
-      ([runId, names]) =>
-        runId < current.runId && names.includes('report.json') && names.includes(MANIFEST_NAME),
-    )
+  // Run ids sort by the second a run started; runs of one second are put in order by their times below.
+  const others = [...runs].filter(([runId]) => runId !== current.runId);
+  const stored = others
+    .filter(([, names]) => names.includes('report.json') && names.includes(MANIFEST_NAME))
     .map(([runId]) => runId)
     .sort();
-  const unfinished = [...runs].filter(
-    ([runId, names]) => runId < current.runId && !names.includes(MANIFEST_NAME),
-  );
+  const unfinished = others.filter(([, names]) => !names.includes(MANIFEST_NAME));
   if (unfinished.length > 0)
     notes.push(
       `${unfinished.length} earlier ${unfinished.length === 1 ? 'run has' : 'runs have'} no manifest (storing did not finish) and ${unfinished.length === 1 ? 'is' : 'are'} left out of the chart.`,
@@ -76,8 +73,11 @@ export async function loadProgress(
       notes.push(`${key} could not be read (${describeError(error)}); that run is left out of the chart.`);
     }
   });
+  const read = points.filter((point): point is ProgressPoint => point !== undefined);
   return {
-    points: [...points.filter((point): point is ProgressPoint => point !== undefined), here],
+    points: [...read, here].sort(
+      (a, b) => a.generatedAt.localeCompare(b.generatedAt) || a.runId.localeCompare(b.runId),
+    ),
     notes: notes.sort(),
   };
 }
