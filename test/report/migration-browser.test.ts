@@ -2,10 +2,15 @@ import { mkdir, mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { type Browser, chromium, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+
+/** A browser on a busy machine is slow; how slow measures nothing here. */
+const BROWSER_TIMEOUT = 90_000;
+
 import type { ScanResult } from '../../lambda/pipeline.ts';
 import { LocalDirectoryStore } from '../../lambda/store/local-store.ts';
+import { ARTIFACTS, launchChromium } from '../helpers/browser.ts';
 import { reportOf, storeRuns } from '../helpers/history.ts';
 import { FIXTURES_DIR, REPO_ROOT } from '../helpers/paths.ts';
 import {
@@ -16,25 +21,13 @@ import {
   writeSnapshot,
 } from '../helpers/scans.ts';
 
-/** Debian's chromium (installed by .ci/run); Playwright drives it, it downloads no browser. */
-const CHROMIUM = process.env.DOCKERSHIM_AUDIT_CHROMIUM ?? '/usr/bin/chromium';
-const ARTIFACTS = join(REPO_ROOT, 'test-artifacts');
 const DEMO = join(REPO_ROOT, 'demo', 'cluster.json');
 
 let browser: Browser;
 
 beforeAll(async () => {
   await mkdir(ARTIFACTS, { recursive: true });
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-background-networking',
-      '--no-first-run',
-    ],
-  });
+  browser = await launchChromium();
 });
 
 afterAll(async () => {
@@ -92,57 +85,61 @@ function expectInside(inner: Box, outer: Box): void {
 }
 
 describe('the migration section in Chromium', () => {
-  test('pools as a picture with ready pools marked, the fixes that free the most nodes, runbooks folded; hostile names as text', async () => {
-    const dir = await mkdtemp(join(tmpdir(), 'dsa-plan-browser-'));
-    const store = new LocalDirectoryStore(join(dir, 'store'));
-    const run = await scanManifests(
-      { 'prod-eu': [DEMO], staging: [join(FIXTURES_DIR, 'plan', 'hostile-pools.yaml')] },
-      store,
-    );
-    const { page, problems } = await open(run);
-    expect(problems).toEqual([]);
-    expect(await page.evaluate('typeof window.__pwned')).toBe('undefined');
-    expect(await page.locator('script').count()).toBe(0);
-    // Near the top: right after the summary cards, before the changes and the clusters.
-    const order = await page.evaluate(
-      `[...document.querySelectorAll('main > section')].map((section) => section.id || section.className)`,
-    );
-    expect((order as string[]).slice(0, 4)).toEqual([
-      'headline tone-critical',
-      'cards',
-      'migration',
-      'progress',
-    ]);
+  test(
+    'pools as a picture with ready pools marked, the fixes that free the most nodes, runbooks folded; hostile names as text',
+    async () => {
+      const dir = await mkdtemp(join(tmpdir(), 'dsa-plan-browser-'));
+      const store = new LocalDirectoryStore(join(dir, 'store'));
+      const run = await scanManifests(
+        { 'prod-eu': [DEMO], staging: [join(FIXTURES_DIR, 'plan', 'hostile-pools.yaml')] },
+        store,
+      );
+      const { page, problems } = await open(run);
+      expect(problems).toEqual([]);
+      expect(await page.evaluate('typeof window.__pwned')).toBe('undefined');
+      expect(await page.locator('script').count()).toBe(0);
+      // Near the top: right after the summary cards, before the changes and the clusters.
+      const order = await page.evaluate(
+        `[...document.querySelectorAll('main > section')].map((section) => section.id || section.className)`,
+      );
+      expect((order as string[]).slice(0, 4)).toEqual([
+        'headline tone-critical',
+        'cards',
+        'migration',
+        'progress',
+      ]);
 
-    const section = page.locator('#migration');
-    const text = await section.innerText();
-    expect(text).toContain('1 of 4 pools on Docker Engine is ready to move now (1 of 6 nodes).');
-    expect(text).toMatch(
-      /Fix these 4 DaemonSets and 1 ConfigMap, and 2 of 2 pools on Docker Engine are ready/,
-    );
-    expect(text).toContain('<img src=x onerror=window.__pwned=7>');
-    expect(text).toContain('**bold** @here <!channel> `tick` ```fence');
-    // One row per pool in the picture, a square per node, the ready pool on a green band.
-    const prod = page.locator('#cluster-1-plan svg.pools');
-    expect(await prod.locator('.pool-row').count()).toBe(3);
-    expect(await prod.locator('.node-square').count()).toBe(6);
-    expect(await prod.locator('.pool-row.status-ready .ready-band').count()).toBe(1);
-    expect(await prod.locator('.pool-row.status-ready .pool-name').textContent()).toBe('batch');
-    expect(await prod.locator('.node-square.fill-containerd').count()).toBe(3);
-    // Runbooks are folded: closed until a reader opens one, and no script is needed to open it.
-    const runbook = page.locator('#cluster-1-plan details.runbook').first();
-    expect(await runbook.getAttribute('open')).toBeNull();
-    expect(await runbook.locator('pre').first().isVisible()).toBe(false);
-    await runbook.locator('summary').click();
-    expect(await runbook.locator('pre').first().isVisible()).toBe(true);
-    expect(await runbook.locator('pre').first().innerText()).toBe("NODES='ip-10-0-2-21.ec2.internal'");
-    // The hostile node name is in the text of the page, never in a command.
-    const commands = (await page.locator('#migration pre').allInnerTexts()).join('\n');
-    expect(commands).not.toContain('<script>');
-    expect(commands).not.toContain('curl');
-    await section.screenshot({ path: join(ARTIFACTS, 'migration.png') });
-    await page.close();
-  });
+      const section = page.locator('#migration');
+      const text = await section.innerText();
+      expect(text).toContain('1 of 4 pools on Docker Engine is ready to move now (1 of 6 nodes).');
+      expect(text).toMatch(
+        /Fix these 4 DaemonSets and 1 ConfigMap, and 2 of 2 pools on Docker Engine are ready/,
+      );
+      expect(text).toContain('<img src=x onerror=window.__pwned=7>');
+      expect(text).toContain('**bold** @here <!channel> `tick` ```fence');
+      // One row per pool in the picture, a square per node, the ready pool on a green band.
+      const prod = page.locator('#cluster-1-plan svg.pools');
+      expect(await prod.locator('.pool-row').count()).toBe(3);
+      expect(await prod.locator('.node-square').count()).toBe(6);
+      expect(await prod.locator('.pool-row.status-ready .ready-band').count()).toBe(1);
+      expect(await prod.locator('.pool-row.status-ready .pool-name').textContent()).toBe('batch');
+      expect(await prod.locator('.node-square.fill-containerd').count()).toBe(3);
+      // Runbooks are folded: closed until a reader opens one, and no script is needed to open it.
+      const runbook = page.locator('#cluster-1-plan details.runbook').first();
+      expect(await runbook.getAttribute('open')).toBeNull();
+      expect(await runbook.locator('pre').first().isVisible()).toBe(false);
+      await runbook.locator('summary').click();
+      expect(await runbook.locator('pre').first().isVisible()).toBe(true);
+      expect(await runbook.locator('pre').first().innerText()).toBe("NODES='ip-10-0-2-21.ec2.internal'");
+      // The hostile node name is in the text of the page, never in a command.
+      const commands = (await page.locator('#migration pre').allInnerTexts()).join('\n');
+      expect(commands).not.toContain('<script>');
+      expect(commands).not.toContain('curl');
+      await section.screenshot({ path: join(ARTIFACTS, 'migration.png') });
+      await page.close();
+    },
+    BROWSER_TIMEOUT,
+  );
 });
 
 describe('the progress chart in Chromium', () => {
@@ -154,72 +151,86 @@ describe('the progress chart in Chromium', () => {
       ),
     ]);
 
-  test('one stored run: a dot and a bar, no line, and the caption says the chart starts here', async () => {
-    const dir = await mkdtemp(join(tmpdir(), 'dsa-chart-'));
-    const run = await scanManifests(
-      { prod: [await snapshotWith(dir, 3)] },
-      new LocalDirectoryStore(join(dir, 'store')),
-    );
-    const { page, problems } = await open(run);
-    expect(problems).toEqual([]);
-    const chart = await chartOf(page);
-    expect({ dots: chart.dots, bars: chart.bars, line: chart.line }).toEqual({ dots: 1, bars: 1, line: 0 });
-    for (const mark of chart.marks) expectInside(mark, chart.svg);
-    expect(await page.locator('#progress').innerText()).toContain('This is the first run in the store');
-    await page.locator('#progress').screenshot({ path: join(ARTIFACTS, 'progress-1-run.png') });
-    await page.close();
-  });
+  test(
+    'one stored run: a dot and a bar, no line, and the caption says the chart starts here',
+    async () => {
+      const dir = await mkdtemp(join(tmpdir(), 'dsa-chart-'));
+      const run = await scanManifests(
+        { prod: [await snapshotWith(dir, 3)] },
+        new LocalDirectoryStore(join(dir, 'store')),
+      );
+      const { page, problems } = await open(run);
+      expect(problems).toEqual([]);
+      const chart = await chartOf(page);
+      expect({ dots: chart.dots, bars: chart.bars, line: chart.line }).toEqual({ dots: 1, bars: 1, line: 0 });
+      for (const mark of chart.marks) expectInside(mark, chart.svg);
+      expect(await page.locator('#progress').innerText()).toContain('This is the first run in the store');
+      await page.locator('#progress').screenshot({ path: join(ARTIFACTS, 'progress-1-run.png') });
+      await page.close();
+    },
+    BROWSER_TIMEOUT,
+  );
 
-  test('two runs: the line falls as a node leaves Docker Engine', async () => {
-    const dir = await mkdtemp(join(tmpdir(), 'dsa-chart-'));
-    const store = new LocalDirectoryStore(join(dir, 'store'));
-    await scanManifests({ prod: [await snapshotWith(dir, 3)] }, store);
-    const run = await scanManifests({ prod: [await snapshotWith(dir, 2)] }, store);
-    const { page, problems } = await open(run);
-    expect(problems).toEqual([]);
-    const chart = await chartOf(page);
-    expect({ dots: chart.dots, bars: chart.bars, line: chart.line }).toEqual({ dots: 2, bars: 2, line: 1 });
-    const dots = (await page.evaluate(
-      `[...document.querySelectorAll('#progress .docker-dot')].map((dot) => Number(dot.getAttribute('cy')))`,
-    )) as number[];
-    expect(dots[1]).toBeGreaterThan(dots[0] ?? Number.POSITIVE_INFINITY);
-    await page.locator('#progress').screenshot({ path: join(ARTIFACTS, 'progress-2-runs.png') });
-    await page.close();
-  });
+  test(
+    'two runs: the line falls as a node leaves Docker Engine',
+    async () => {
+      const dir = await mkdtemp(join(tmpdir(), 'dsa-chart-'));
+      const store = new LocalDirectoryStore(join(dir, 'store'));
+      await scanManifests({ prod: [await snapshotWith(dir, 3)] }, store);
+      const run = await scanManifests({ prod: [await snapshotWith(dir, 2)] }, store);
+      const { page, problems } = await open(run);
+      expect(problems).toEqual([]);
+      const chart = await chartOf(page);
+      expect({ dots: chart.dots, bars: chart.bars, line: chart.line }).toEqual({ dots: 2, bars: 2, line: 1 });
+      const dots = (await page.evaluate(
+        `[...document.querySelectorAll('#progress .docker-dot')].map((dot) => Number(dot.getAttribute('cy')))`,
+      )) as number[];
+      expect(dots[1]).toBeGreaterThan(dots[0] ?? Number.POSITIVE_INFINITY);
+      await page.locator('#progress').screenshot({ path: join(ARTIFACTS, 'progress-2-runs.png') });
+      await page.close();
+    },
+    BROWSER_TIMEOUT,
+  );
 
-  test('fifty runs: every run drawn inside the chart, incomplete runs hollow, dates that do not collide', async () => {
-    const dir = await mkdtemp(join(tmpdir(), 'dsa-chart-'));
-    const store = new LocalDirectoryStore(join(dir, 'store'));
-    // 49 nightly runs moving 40 nodes off Docker Engine, two of them unable to read everything.
-    await storeRuns(
-      store,
-      Array.from({ length: 49 }, (_, day) =>
-        reportOf(
-          day,
-          Math.max(0, 40 - Math.floor(day * 0.85)),
-          40,
-          day === 20 || day === 33 ? 'partial' : 'complete',
+  test(
+    'fifty runs: every run drawn inside the chart, incomplete runs hollow, dates that do not collide',
+    async () => {
+      const dir = await mkdtemp(join(tmpdir(), 'dsa-chart-'));
+      const store = new LocalDirectoryStore(join(dir, 'store'));
+      // 49 nightly runs moving 40 nodes off Docker Engine, two of them unable to read everything.
+      await storeRuns(
+        store,
+        Array.from({ length: 49 }, (_, day) =>
+          reportOf(
+            day,
+            Math.max(0, 40 - Math.floor(day * 0.85)),
+            40,
+            day === 20 || day === 33 ? 'partial' : 'complete',
+          ),
         ),
-      ),
-    );
-    const run = await scanManifests({ prod: [await snapshotWith(dir, 0)] }, store);
-    const { page, problems } = await open(run);
-    expect(problems).toEqual([]);
-    const chart = await chartOf(page);
-    expect({ dots: chart.dots, hollow: chart.hollow, bars: chart.bars, line: chart.line }).toEqual({
-      dots: 50,
-      hollow: 2,
-      bars: 50,
-      line: 1,
-    });
-    for (const mark of chart.marks) expectInside(mark, chart.svg);
-    expect(chart.labels.length).toBeGreaterThan(2);
-    expect(chart.labels.length).toBeLessThanOrEqual(9);
-    chart.labels.slice(1).forEach((label, index) => {
-      expect(label.left).toBeGreaterThan(chart.labels[index]?.right ?? 0);
-    });
-    expect(await page.locator('#progress').innerText()).toContain('a run that could not read every cluster');
-    await page.locator('#progress').screenshot({ path: join(ARTIFACTS, 'progress-50-runs.png') });
-    await page.close();
-  });
+      );
+      const run = await scanManifests({ prod: [await snapshotWith(dir, 0)] }, store);
+      const { page, problems } = await open(run);
+      expect(problems).toEqual([]);
+      const chart = await chartOf(page);
+      expect({ dots: chart.dots, hollow: chart.hollow, bars: chart.bars, line: chart.line }).toEqual({
+        dots: 50,
+        hollow: 2,
+        bars: 50,
+        line: 1,
+      });
+      for (const mark of chart.marks) expectInside(mark, chart.svg);
+      expect(chart.labels.length).toBeGreaterThan(2);
+      expect(chart.labels.length).toBeLessThanOrEqual(9);
+      chart.labels.slice(1).forEach((label, index) => {
+        expect(label.left).toBeGreaterThan(chart.labels[index]?.right ?? 0);
+      });
+      expect(await page.locator('#progress').innerText()).toContain(
+        'a run that could not read every cluster',
+      );
+      await page.locator('#progress').screenshot({ path: join(ARTIFACTS, 'progress-50-runs.png') });
+      await page.close();
+    },
+    BROWSER_TIMEOUT,
+  );
 });
