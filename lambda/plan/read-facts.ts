@@ -1,3 +1,4 @@
+import { configMapsReferencedBy } from '../kube/config-map-refs.ts';
 import {
   annotationsOf,
   asArray,
@@ -91,7 +92,7 @@ export class PlanFactsCollector {
       resource,
       owner: resource,
       scheduling: schedulingOf(site.spec),
-      configMaps: configMapsOf(site.spec),
+      configMaps: configMapsReferencedBy(object),
     };
     if (REPLICATED_KINDS.has(resource.kind)) {
       const replicas = dig(object, 'spec', 'replicas');
@@ -213,7 +214,7 @@ export function podFactsOf(
       : asArray<unknown>(dig(spec, 'volumes'))
           .filter((volume): volume is Record<string, unknown> => isRecord(volume) && 'emptyDir' in volume)
           .map((volume) => asString(volume.name) ?? '(unnamed)'),
-    configMaps: configMapsOf(spec),
+    configMaps: configMapsReferencedBy(pod),
   };
   const namespace = namespaceOf(pod);
   if (namespace !== undefined) facts.namespace = namespace;
@@ -221,28 +222,6 @@ export function podFactsOf(
   if (node) facts.node = node;
   if (subject.podTemplateHash !== undefined) facts.podTemplateHash = subject.podTemplateHash;
   return facts;
-}
-
-/** ConfigMaps a pod spec mounts (volumes, projected volumes) or reads its environment from. */
-export function configMapsOf(spec: unknown): string[] {
-  const names = new Set<string>();
-  const add = (value: unknown) => {
-    const name = asString(value);
-    if (name) names.add(name);
-  };
-  for (const volume of asArray<unknown>(dig(spec, 'volumes'))) {
-    add(dig(volume, 'configMap', 'name'));
-    for (const source of asArray<unknown>(dig(volume, 'projected', 'sources')))
-      add(dig(source, 'configMap', 'name'));
-  }
-  for (const list of ['containers', 'initContainers', 'ephemeralContainers']) {
-    for (const container of asArray<unknown>(dig(spec, list))) {
-      for (const from of asArray<unknown>(dig(container, 'envFrom'))) add(dig(from, 'configMapRef', 'name'));
-      for (const env of asArray<unknown>(dig(container, 'env')))
-        add(dig(env, 'valueFrom', 'configMapKeyRef', 'name'));
-    }
-  }
-  return [...names];
 }
 
 export function budgetFactsOf(budget: KubeObject, resource = refOf(budget)): BudgetFacts | undefined {

@@ -82,13 +82,16 @@ describe('dockershim-audit plan', () => {
     expect(run.stdout).not.toContain('curl');
   });
 
-  test('help, and the same source flags as scan', async () => {
+  test('help names the plan and its flags', async () => {
     const help = await runCli(['plan', '--help']);
     expect(help.code).toBe(0);
     for (const flag of ['--manifests', '--runbooks', '--format', '--config'])
       expect(help.stdout).toContain(flag);
     expect((await runCli(['--help'])).stdout).toContain('dockershim-audit plan [source] [options]');
     expect((await runCli(['help', 'plan'])).stdout).toContain('Usage: dockershim-audit plan');
+  });
+
+  test('usage errors exit 2 with the reason', async () => {
     const both = await runCli(['plan', '--demo', '--manifests', 'x']);
     expect(both.code).toBe(2);
     expect(both.stderr).toContain('error: choose one source: --manifests or --demo');
