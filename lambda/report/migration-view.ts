@@ -94,6 +94,8 @@ export interface PoolView {
   heading: string;
   blockers: Array<{ label: string; reason: string; placement: string }>;
   risks: Array<{ label: string; kind: string; reason: string }>;
+  /** Risks left out of the listing (report.json has them all). */
+  moreRisks: number;
   runbook: { route: string; notes: string[]; steps: Array<{ title: string; code: CodeBlock }> };
 }
 
@@ -133,6 +135,9 @@ const RISK_LABELS: Record<DrainRiskKind, string> = {
   [DrainRiskKind.unownedPod]: 'no controller',
   [DrainRiskKind.emptyDir]: 'emptyDir data',
 };
+
+/** Drain risks listed per pool, the worst first; a pool of thousands of pods has thousands. */
+const LISTED_RISKS = 50;
 
 /** Picture geometry, in SVG user units. */
 const PICTURE = {
@@ -266,11 +271,12 @@ function poolView(pool: PoolPlan, anchor: string): PoolView {
       reason: blocker.reason,
       placement: PLACEMENT_LABELS[blocker.placement],
     })),
-    risks: pool.drainRisks.map((risk) => ({
+    risks: pool.drainRisks.slice(0, LISTED_RISKS).map((risk) => ({
       label: `${resourceLabel(risk.resource)}${risk.pods > 1 ? ` (${risk.pods} pods)` : ''}`,
       kind: RISK_LABELS[risk.kind],
       reason: risk.reason,
     })),
+    moreRisks: Math.max(0, pool.drainRisks.length - LISTED_RISKS),
     runbook: {
       route: ROUTE_LABELS[pool.runbook.route],
       notes: pool.runbook.notes,

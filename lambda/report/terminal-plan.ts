@@ -37,6 +37,8 @@ export function formatPlan(clusters: readonly ClusterReport[], options: { runboo
         );
       for (const risk of pool.risks)
         lines.push(`      drain risk (${risk.kind}): ${printable(risk.label)}: ${printable(risk.reason)}`);
+      if (pool.moreRisks > 0)
+        lines.push(`      (${pool.moreRisks} more drain risks: --format json lists them all)`);
       for (const note of pool.pool.notes) lines.push(`      note: ${printable(note)}`);
       if (options.runbooks && pool.runbook.steps.length > 0) {
         lines.push(`      runbook, ${pool.runbook.route}:`);

@@ -5,7 +5,7 @@ import { migrationView } from '../../lambda/report/migration-view.ts';
 import type { ProgressPoint } from '../../lambda/report/progress.ts';
 import { niceScale, progressView } from '../../lambda/report/progress-view.ts';
 import { emptySeverityCounts } from '../../lambda/rules/severity.ts';
-import { audit, node } from '../helpers/objects.ts';
+import { audit, node, pod, podSpec } from '../helpers/objects.ts';
 import { FIXTURES_DIR, REPO_ROOT } from '../helpers/paths.ts';
 import { scanManifests } from '../helpers/scans.ts';
 
@@ -71,6 +71,19 @@ describe('the pools picture', () => {
         expect(square.y + 12).toBeLessThanOrEqual(row.y + row.height);
       }
     expect(new Set(picture?.rows.map((row) => row.squares.length > 0))).toEqual(new Set([true]));
+  });
+});
+
+describe('drain risks in the reports', () => {
+  test('the worst fifty per pool are listed, the rest counted; report.json keeps them all', () => {
+    const bare = Array.from({ length: 60 }, (_, index) =>
+      pod(`debug-${index}`, podSpec({ nodeName: 'worker-1' }), { namespace: 'shop' }),
+    );
+    const report = audit([node('worker-1', 'docker://20.10.7', 'v1.23.4'), ...bare]);
+    expect(report.migration?.pools[0]?.drainRisks).toHaveLength(60);
+    const [pool] = migrationView([report]).clusters[0]?.pools ?? [];
+    expect(pool?.risks).toHaveLength(50);
+    expect(pool?.moreRisks).toBe(10);
   });
 });
 
