@@ -74,6 +74,7 @@ export interface ChangesView {
   /** Rows left out of the fleet table (they are in the cluster sections). */
   moreRows: number;
   nodesLeftDocker: Array<{ cluster: string; node: string }>;
+  poolsBecameReady: Array<{ cluster: string; pool: string }>;
   withheld: Array<{ cluster: string; reason: string }>;
   statusChanges: Array<{ cluster: string; from: ClusterStatus; to: ClusterStatus }>;
   notes: string[];
@@ -330,6 +331,7 @@ function changesView(diff: DiffDocument | undefined): ChangesView {
       rows: [],
       moreRows: 0,
       nodesLeftDocker: [],
+      poolsBecameReady: [],
       withheld: [],
       statusChanges: [],
       notes: [],
@@ -359,6 +361,10 @@ function changesView(diff: DiffDocument | undefined): ChangesView {
     nodesLeftDocker: diff.clusters.flatMap((cluster) =>
       cluster.nodesLeftDocker.map((node) => ({ cluster: cluster.name, node })),
     ),
+    // Diffs made before pools existed have none.
+    poolsBecameReady: diff.clusters.flatMap((cluster) =>
+      (cluster.poolsBecameReady ?? []).map((pool) => ({ cluster: cluster.name, pool })),
+    ),
     withheld: diff.clusters.flatMap((cluster) =>
       cluster.resolvedWithheld ? [{ cluster: cluster.name, reason: cluster.resolvedWithheld }] : [],
     ),
@@ -374,6 +380,7 @@ function changesView(diff: DiffDocument | undefined): ChangesView {
     !diff.baseline &&
     rows.length === 0 &&
     view.nodesLeftDocker.length === 0 &&
+    view.poolsBecameReady.length === 0 &&
     view.withheld.length === 0 &&
     view.statusChanges.length === 0;
   if (diff.previousRunId !== undefined) view.previousRunId = diff.previousRunId;

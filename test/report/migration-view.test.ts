@@ -1,3 +1,5 @@
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import type { KubeObject } from '../../lambda/kube/objects.ts';
@@ -5,9 +7,10 @@ import { migrationView } from '../../lambda/report/migration-view.ts';
 import type { ProgressPoint } from '../../lambda/report/progress.ts';
 import { niceScale, progressView } from '../../lambda/report/progress-view.ts';
 import { emptySeverityCounts } from '../../lambda/rules/severity.ts';
+import { LocalDirectoryStore } from '../../lambda/store/local-store.ts';
 import { audit, node, pod, podSpec } from '../helpers/objects.ts';
 import { FIXTURES_DIR, REPO_ROOT } from '../helpers/paths.ts';
-import { scanManifests } from '../helpers/scans.ts';
+import { scanManifests, socketAgent, writeSnapshot } from '../helpers/scans.ts';
 
 const markdownOf = async (paths: Record<string, string[]>) =>
   (await scanManifests(paths, undefined)).artifacts.find((artifact) => artifact.name === 'report.md')?.body ??
@@ -71,6 +74,55 @@ describe('the pools picture', () => {
         expect(square.y + 12).toBeLessThanOrEqual(row.y + row.height);
       }
     expect(new Set(picture?.rows.map((row) => row.squares.length > 0))).toEqual(new Set([true]));
+  });
+});
+
+describe('what changed, in the reports', () => {
+  test('the second night names the pool that became ready and the node that left Docker Engine', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'dsa-progress-'));
+    const store = new LocalDirectoryStore(join(dir, 'store'));
+    const poolNode = (name: string, runtime: string, pool: string) => {
+      const object = node(name, runtime, 'v1.23.4');
+      return { ...object, metadata: { ...object.metadata, labels: { 'eks.amazonaws.com/nodegroup': pool } } };
+    };
+    const agent = {
+      ...pod('agent-n1', podSpec({ nodeName: 'n1', hostPaths: { sock: '/var/run/docker.sock' } }), {
+        namespace: 'monitoring',
+        owner: { kind: 'DaemonSet', name: 'agent' },
+      }),
+    };
+    await scanManifests(
+      {
+        prod: [
+          await writeSnapshot(dir, 'one.json', [
+            poolNode('n1', 'docker://20.10.7', 'ng-a'),
+            poolNode('n2', 'docker://20.10.7', 'ng-b'),
+            socketAgent('agent'),
+            agent,
+          ]),
+        ],
+      },
+      store,
+    );
+    const run = await scanManifests(
+      {
+        prod: [
+          await writeSnapshot(dir, 'two.json', [
+            poolNode('n1', 'docker://20.10.7', 'ng-a'),
+            poolNode('n2', 'containerd://1.7.13', 'ng-b'),
+          ]),
+        ],
+      },
+      store,
+    );
+    expect(run.diff.clusters[0]?.poolsBecameReady).toEqual(['ng-a']);
+    const body = (name: string) => run.artifacts.find((artifact) => artifact.name === name)?.body ?? '';
+    const changes = body('report.html').slice(body('report.html').indexOf('id="changes"'));
+    expect(changes).toContain(
+      'Ready to leave Docker Engine now: <span class="chip chip-ok">prod / ng-a</span>',
+    );
+    expect(changes).toContain('prod / n2');
+    expect(body('report.md')).toContain('- Pool ng-a (prod) is ready to leave Docker Engine now.');
   });
 });
 
