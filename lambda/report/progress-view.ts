@@ -135,9 +135,12 @@ function progressChart(points: readonly ProgressPoint[]): ProgressChart {
   const every = Math.max(1, Math.ceil(points.length / MAX_X_LABELS));
   // Several runs a day: the time tells them apart.
   const days = new Set(points.map((point) => dateLabel(point.generatedAt)));
+  // Several in one minute (runs by hand): the seconds too.
+  const minutes = new Set(points.map((point) => point.generatedAt.slice(0, 16)));
+  const timeEnd = minutes.size < points.length ? 19 : 16;
   const short = (iso: string) =>
-    days.size < points.length && /T\d{2}:\d{2}/.test(iso)
-      ? `${iso.slice(5, 10)} ${iso.slice(11, 16)}`
+    days.size < points.length && /T\d{2}:\d{2}:\d{2}/.test(iso)
+      ? `${iso.slice(5, 10)} ${iso.slice(11, timeEnd)}`
       : dateLabel(iso).slice(5);
   const xLabels = points.flatMap((point, index) =>
     index % every === 0 || index === points.length - 1
