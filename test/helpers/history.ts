@@ -1,7 +1,8 @@
 import { assembleReport } from '../../lambda/report/assemble.ts';
 import type { ClusterReport, Report } from '../../lambda/report/model.ts';
+import { saveRun } from '../../lambda/store/publish-run.ts';
 import type { ReportStore } from '../../lambda/store/report-store.ts';
-import { loadPrevious, saveRun } from '../../lambda/store/run-history.ts';
+import { loadPrevious } from '../../lambda/store/run-history.ts';
 import { audit } from './objects.ts';
 import { containerdNode, dockershimNode, socketAgent } from './scans.ts';
 

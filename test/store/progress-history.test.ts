@@ -69,7 +69,7 @@ describe('the progress of the last runs, read from the store', () => {
     expect(history.points.map((point) => point.runId)).toEqual([runIdOf(0), runIdOf(4)]);
     expect(history.notes).toEqual([
       '1 earlier run has no manifest (storing did not finish) and is left out of the chart.',
-      `runs/${runIdOf(1)}/report.json could not be read (Unexpected end of JSON input); that run is left out of the chart.`,
+      `runs/${runIdOf(1)}/report.json is not valid JSON; that run is left out of the chart.`,
       `runs/${runIdOf(2)}/report.json is not a report this tool wrote; that run is left out of the chart.`,
     ]);
   });
