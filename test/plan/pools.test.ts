@@ -35,6 +35,19 @@ describe('node pools', () => {
     ]);
   });
 
+  test('a node without a name (a manifest) keeps its pool under its stand-in name, and stays out of the commands', () => {
+    const unnamed = labelled('x', 'docker://20.10.7', { 'eks.amazonaws.com/nodegroup': 'ng-1' });
+    const { name: _, ...metadata } = unnamed.metadata ?? {};
+    const plan = audit([{ ...unnamed, metadata }]).migration;
+    expect(plan?.pools.map((pool) => [pool.name, pool.nodes.length, pool.status])).toEqual([
+      ['ng-1', 1, 'ready'],
+    ]);
+    expect(plan?.pools[0]?.runbook.route).toBe('none');
+    expect(plan?.pools[0]?.runbook.notes.join(' ')).toMatch(
+      /1 node has a name that is not a valid Kubernetes node name/,
+    );
+  });
+
   test('a node with an empty pool label falls back to runtime and kubelet', () => {
     const plan = audit([
       labelled('worker-1', 'docker://20.10.7', { 'eks.amazonaws.com/nodegroup': '' }),
