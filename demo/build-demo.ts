@@ -1,8 +1,10 @@
 /**
- * Builds demo/cluster.json: a `kubectl get -o json` style List of a mixed cluster, made from
- * the vendors' own manifests in test/corpus. Nodes run Docker Engine through dockershim and
- * through cri-dockerd, and containerd; every DaemonSet has a pod on every node, so agents
- * that need the Docker socket show up as broken on the containerd nodes.
+ * Builds demo/cluster.json: a `kubectl get -o json` style List of a mixed EKS cluster, made from
+ * the vendors' own manifests in test/corpus. Three node pools: an EKS managed node group on
+ * dockershim, a Karpenter pool on cri-dockerd whose taint keeps most agents away, and a node
+ * group on containerd. DaemonSets have a pod on every node they tolerate, so agents that need
+ * the Docker socket show up as broken on the containerd nodes, and the plan has a pool that is
+ * ready to move and one that is blocked.
  *
  * Deterministic: the same corpus gives the same file (a test checks the committed file).
  * Run: npm run build:demo
@@ -54,52 +56,99 @@ const WORKLOADS: Array<{ file: string; kind: string; name: string; namespace: st
     name: 'enterprise-gateway',
     namespace: 'enterprise-gateway',
   },
-  {
-    file: 'argo-workflows/workflow-controller-configmap-v3.2.0.yaml',
-    kind: 'ConfigMap',
-    name: 'workflow-controller-configmap',
-    namespace: 'argo',
-  },
 ];
 
-const NODES = [
+const LEGACY = {
+  'eks.amazonaws.com/nodegroup': 'legacy-docker',
+  'eks.amazonaws.com/capacityType': 'ON_DEMAND',
+};
+const GENERAL = { 'eks.amazonaws.com/nodegroup': 'general', 'eks.amazonaws.com/capacityType': 'ON_DEMAND' };
+/** Batch jobs only: the taint keeps every pod that does not tolerate it off these nodes. */
+const BATCH_TAINT = { key: 'dedicated', value: 'batch', effect: 'NoExecute' };
+
+const NODES: Array<{
+  name: string;
+  runtime: string;
+  kubelet: string;
+  criSocket: string;
+  labels: Record<string, string>;
+  taints?: Json[];
+}> = [
   {
     name: 'ip-10-0-1-11.ec2.internal',
     runtime: 'docker://20.10.24',
     kubelet: 'v1.23.17',
     criSocket: '/var/run/dockershim.sock',
+    labels: LEGACY,
   },
   {
     name: 'ip-10-0-1-12.ec2.internal',
     runtime: 'docker://20.10.24',
     kubelet: 'v1.23.17',
     criSocket: '/var/run/dockershim.sock',
+    labels: LEGACY,
   },
   {
     name: 'ip-10-0-2-21.ec2.internal',
     runtime: 'docker://24.0.7',
     kubelet: 'v1.27.9',
     criSocket: 'unix:///var/run/cri-dockerd.sock',
+    labels: { 'karpenter.sh/nodepool': 'batch', 'karpenter.sh/capacity-type': 'spot' },
+    taints: [BATCH_TAINT],
   },
   {
     name: 'ip-10-0-3-31.ec2.internal',
     runtime: 'containerd://1.7.13',
     kubelet: 'v1.28.5',
     criSocket: 'unix:///run/containerd/containerd.sock',
+    labels: GENERAL,
   },
   {
     name: 'ip-10-0-3-32.ec2.internal',
     runtime: 'containerd://1.7.13',
     kubelet: 'v1.28.5',
     criSocket: 'unix:///run/containerd/containerd.sock',
+    labels: GENERAL,
   },
   {
     name: 'ip-10-0-3-33.ec2.internal',
     runtime: 'containerd://1.7.13',
     kubelet: 'v1.28.5',
     criSocket: 'unix:///run/containerd/containerd.sock',
+    labels: GENERAL,
   },
 ];
+
+/**
+ * Whether a DaemonSet has a pod on the node: only the batch taint (NoExecute) keeps one away,
+ * unless a toleration covers it. Written out here rather than taken from the plan's scheduling
+ * code, so that the demo does not grade its own homework.
+ */
+function runsOn(daemonSet: Json, node: (typeof NODES)[number]): boolean {
+  if (!node.taints) return true;
+  const spec = ((daemonSet.spec as Json).template as Json).spec as Json;
+  const tolerations = (Array.isArray(spec.tolerations) ? spec.tolerations : []) as Json[];
+  return tolerations.some(
+    (toleration) =>
+      (toleration.effect === undefined || toleration.effect === BATCH_TAINT.effect) &&
+      ((toleration.operator === 'Exists' &&
+        (toleration.key === undefined || toleration.key === BATCH_TAINT.key)) ||
+        (toleration.key === BATCH_TAINT.key && toleration.value === BATCH_TAINT.value)),
+  );
+}
+
+/** The gateway's budget: with its single replica, it allows no disruption, so draining its node stalls. */
+const GATEWAY_BUDGET: Json = {
+  apiVersion: 'policy/v1',
+  kind: 'PodDisruptionBudget',
+  metadata: {
+    name: 'enterprise-gateway',
+    namespace: 'enterprise-gateway',
+    uid: uid('pdb/enterprise-gateway'),
+  },
+  spec: { minAvailable: 1, selector: { matchLabels: { 'gateway-selector': 'enterprise-gateway' } } },
+  status: { currentHealthy: 1, desiredHealthy: 1, disruptionsAllowed: 0, expectedPods: 1 },
+};
 
 function documentsOf(file: string): Json[] {
   return parseAllDocuments(readFileSync(corpus(file), 'utf8'))
@@ -132,9 +181,10 @@ function nodeObject(template: Json, node: (typeof NODES)[number]): Json {
     ...(metadata.annotations as Json),
     'kubeadm.alpha.kubernetes.io/cri-socket': node.criSocket,
   };
-  metadata.labels = { ...(metadata.labels as Json), 'kubernetes.io/hostname': node.name };
+  metadata.labels = { ...(metadata.labels as Json), ...node.labels, 'kubernetes.io/hostname': node.name };
   delete (metadata.labels as Json)['node-role.kubernetes.io/master'];
   delete (metadata.labels as Json)['node-role.kubernetes.io/control-plane'];
+  if (node.taints) object.spec = { ...(object.spec as Json), taints: node.taints };
   const nodeInfo = (object.status as Json).nodeInfo as Json;
   nodeInfo.containerRuntimeVersion = node.runtime;
   nodeInfo.kubeletVersion = node.kubelet;
@@ -196,7 +246,7 @@ export function buildDemo(): Json {
     metadata.uid = uid(`${workload.namespace}/${workload.kind}/${workload.name}`);
     items.push(object);
     if (workload.kind === 'DaemonSet') {
-      for (const node of NODES) {
+      for (const node of NODES.filter((candidate) => runsOn(object, candidate))) {
         const podName = `${workload.name}-${suffix(`${workload.name}/${node.name}`, 5)}`;
         items.push(podFor(object, 'DaemonSet', workload.name, workload.namespace, podName, node.name));
       }
@@ -205,7 +255,8 @@ export function buildDemo(): Json {
       // The Deployment's ReplicaSet is left out, as in a pods-only snapshot: its owner is inferred.
       const hash = suffix(`${workload.name}/template`, 10);
       const replicaSet = `${workload.name}-${hash}`;
-      const node = NODES[3]?.name ?? '';
+      // On the dockershim node group, where its budget holds up the drain.
+      const node = NODES[0]?.name ?? '';
       items.push(
         podFor(
           object,
@@ -219,6 +270,7 @@ export function buildDemo(): Json {
       );
     }
   }
+  items.push(GATEWAY_BUDGET);
   return { apiVersion: 'v1', kind: 'List', metadata: { resourceVersion: '' }, items };
 }
 

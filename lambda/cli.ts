@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import { userInfo } from 'node:os';
 import { type AuditPolicy, defaultPolicy } from './audit/policy.ts';
+import { auditFleet } from './audit/run-fleet.ts';
 import type { ClusterSource } from './collect/cluster-source.ts';
 import { demoSource } from './collect/demo.ts';
 import {
@@ -14,6 +15,7 @@ import { applyPolicyConfig, loadPolicyConfig } from './config/audit-config.ts';
 import {
   type CliCommand,
   HELP,
+  type PlanOptions,
   parseCommandLine,
   type RepairOptions,
   type ScanOptions,
@@ -24,6 +26,7 @@ import { AuditError, describeError, UsageError } from './errors.ts';
 import { describeOutcome } from './notify/notify-run.ts';
 import { runScan } from './pipeline.ts';
 import type { Report } from './report/model.ts';
+import { formatPlan } from './report/terminal-plan.ts';
 import {
   formatDiffLine,
   formatTerminalSummary,
@@ -70,7 +73,8 @@ export async function main(argv: readonly string[], io: CliIO = processIO()): Pr
         command.topic === 'scan' ||
           command.topic === 'rules' ||
           command.topic === 'verify' ||
-          command.topic === 'repair'
+          command.topic === 'repair' ||
+          command.topic === 'plan'
           ? HELP[command.topic]
           : HELP.main,
       );
@@ -93,14 +97,18 @@ export async function main(argv: readonly string[], io: CliIO = processIO()): Pr
       return verify(command.options, io).catch((error: unknown) => reportError(error, io));
     case 'repair':
       return repair(command.options, io).catch((error: unknown) => reportError(error, io));
+    case 'plan':
+      return plan(command.options, io).catch((error: unknown) => reportError(error, io));
   }
 }
 
-async function scan(options: ScanOptions, io: CliIO): Promise<number> {
+async function policyFrom(configPath: string | undefined): Promise<AuditPolicy> {
   const base = defaultPolicy();
-  const policy = options.configPath
-    ? applyPolicyConfig(base, await loadPolicyConfig(options.configPath))
-    : base;
+  return configPath ? applyPolicyConfig(base, await loadPolicyConfig(configPath)) : base;
+}
+
+async function scan(options: ScanOptions, io: CliIO): Promise<number> {
+  const policy = await policyFrom(options.configPath);
   // Bad notification settings (a generic webhook without its secret) stop the run before it reads anything.
   const notify = notifySettingsFromEnv(options.notify, process.env);
   const { sources, usingDemo } = await sourcesFor(options, policy, io);
@@ -152,7 +160,7 @@ async function scan(options: ScanOptions, io: CliIO): Promise<number> {
           'This was the bundled demo snapshot (no kubeconfig was found). To audit your own clusters:',
           '  npx dockershim-audit scan --kubeconfig path/to/kubeconfig --context NAME',
           '  npx dockershim-audit scan --manifests path/to/manifests/',
-          '  kubectl get pods,deployments,daemonsets,statefulsets,cronjobs,nodes,configmaps -A -o json | npx dockershim-audit scan --manifests -',
+          '  kubectl get pods,deployments,daemonsets,statefulsets,cronjobs,nodes,configmaps,pdb -A -o json | npx dockershim-audit scan --manifests -',
         ].join('\n'),
       );
     }
@@ -172,6 +180,40 @@ async function scan(options: ScanOptions, io: CliIO): Promise<number> {
     return ExitCode.incomplete;
   }
   return exitCodeFor(report, options);
+}
+
+/** The plan stage on its own: read, audit, plan, print. Nothing is written, stored or sent. */
+async function plan(options: PlanOptions, io: CliIO): Promise<number> {
+  const policy = await policyFrom(options.configPath);
+  const { sources } = await sourcesFor(options, policy, io);
+  const clusters = await auditFleet(sources, policy, {
+    concurrency: options.live.concurrency,
+    ...(!options.quiet && {
+      onProgress: (cluster: string, message: string) =>
+        io.stderr(`[${printable(cluster)}] ${printable(message)}`),
+    }),
+  });
+  for (const cluster of clusters)
+    for (const error of cluster.errors)
+      io.stderr(
+        `error: [${printable(cluster.name)}] ${printable(error.source)}: ${printable(error.message)}`,
+      );
+  io.stdout(
+    options.format === 'json'
+      ? JSON.stringify(
+          {
+            clusters: clusters.map((cluster) => ({
+              name: cluster.name,
+              status: cluster.status,
+              migration: cluster.migration,
+            })),
+          },
+          null,
+          2,
+        )
+      : formatPlan(clusters, { runbooks: options.runbooks }),
+  );
+  return clusters.some((cluster) => cluster.status !== 'complete') ? ExitCode.incomplete : ExitCode.ok;
 }
 
 async function verify(options: VerifyOptions, io: CliIO): Promise<number> {
@@ -209,7 +251,7 @@ async function repair(options: RepairOptions, io: CliIO): Promise<number> {
  * kubeconfig, as kubectl would use it; with no kubeconfig at all, the bundled demo.
  */
 async function sourcesFor(
-  options: ScanOptions,
+  options: Pick<ScanOptions, 'source' | 'live'>,
   policy: AuditPolicy,
   io: CliIO,
 ): Promise<{ sources: ClusterSource[]; usingDemo: boolean }> {

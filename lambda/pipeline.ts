@@ -11,6 +11,7 @@ import { timingsOf } from './report/manifest.ts';
 import type { ClusterReport, DiffDocument, Report } from './report/model.ts';
 import { type Artifact, type ReportFormat, renderReport } from './report/render.ts';
 import { BrokenHeadError, StoreError } from './store/errors.ts';
+import { loadProgress } from './store/progress-history.ts';
 import { currentPublishLock, withPublishLock } from './store/publish-lock.ts';
 import { type EarlierRun, publishedBefore, saveRun, storedWhole } from './store/publish-run.ts';
 import type { ReportStore } from './store/report-store.ts';
@@ -147,7 +148,7 @@ export async function publishRun(
       lease.settled();
       const earlier = await publishedBefore(store, report, previous);
       if (earlier) return republished(report, earlier);
-      const scan = await renderAndWrite(report, request, previous);
+      const scan = await renderAndWrite(report, request, previous, store);
       try {
         scan.stored = await saveRun(store, {
           report,
@@ -203,16 +204,22 @@ export async function publishRun(
   return result;
 }
 
-/** Compares with the previous run, renders, and writes the report into outDir when there is one. */
+/**
+ * Compares with the previous run, renders, and writes the report into outDir when there is one.
+ * With the store, the progress chart reads the last runs' reports from it.
+ */
 async function renderAndWrite(
   report: Report,
   request: PublishOptions,
   previous: PreviousState,
+  store?: ReportStore,
 ): Promise<ScanResult> {
   const diff = diffReports(report, previous);
+  const progress = store ? await loadProgress(store, report) : undefined;
   const artifacts = await renderReport(report, request.formats, {
     diff,
     ...(previous.manifest && { previousManifest: previous.manifest }),
+    ...(progress && { progress }),
   });
   const written = request.outDir === undefined ? [] : await writeArtifacts(request.outDir, artifacts);
   return { report, diff, artifacts, written };

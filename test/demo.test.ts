@@ -29,7 +29,6 @@ describe('the bundled demo', () => {
     expect(verdict('DaemonSet/datadog/datadog')).toBe('critical');
     expect(verdict('DaemonSet/weave/weave-scope-agent')).toBe('critical');
     expect(verdict('DaemonSet/falco/falco')).toBe('low');
-    expect(verdict('ConfigMap/argo/workflow-controller-configmap')).toBe('high');
     expect(verdict('Node//ip-10-0-1-11.ec2.internal')).toBe('high');
     expect(verdict('Node//ip-10-0-2-21.ec2.internal')).toBe('medium');
     expect(verdict('DaemonSet/kube-flannel/kube-flannel-ds')).toBeUndefined();
@@ -41,5 +40,20 @@ describe('the bundled demo', () => {
       'containerd',
       'containerd',
     ]);
+  });
+
+  test('the demo has a migration plan: one pool ready to leave Docker Engine, one blocked, one done', async () => {
+    const out = await mkdtemp(join(tmpdir(), 'dsa-demo-'));
+    expect((await runCli(['scan', '--demo', '--out', out, '--quiet'])).code).toBe(0);
+    const report: unknown = JSON.parse(await readFile(join(out, 'report.json'), 'utf8'));
+    assertValidReport(report);
+    const pools = report.clusters[0]?.migration?.pools ?? [];
+    expect(pools.map((pool) => [pool.name, pool.status, pool.order])).toEqual([
+      ['batch', 'ready', 1],
+      ['legacy-docker', 'blocked', 2],
+      ['general', 'migrated', null],
+    ]);
+    const html = await readFile(join(out, 'report.html'), 'utf8');
+    expect(html).toContain('id="migration"');
   });
 });

@@ -11,6 +11,8 @@ import {
   resourceKey,
 } from '../kube/objects.ts';
 import { podSpecOf } from '../kube/pod-specs.ts';
+import { planMigration } from '../plan/plan.ts';
+import { PlanFactsCollector } from '../plan/read-facts.ts';
 import {
   type ClusterReport,
   type ClusterSourceInfo,
@@ -78,6 +80,7 @@ export class ClusterAudit {
   private readonly context: RuleContext;
   private readonly pending = new Map<string, PendingFinding>();
   private readonly owners = new OwnerIndex();
+  private readonly planFacts = new PlanFactsCollector();
   private readonly nodes = new Map<string, NodeRuntime>();
   private readonly errors: CollectionError[] = [];
   private readonly objectCounts: Record<string, number> = {};
@@ -115,6 +118,7 @@ export class ClusterAudit {
     this.owners.record(object, ref);
     const subject = subjectOf(object, ref);
     if (!subject) return;
+    this.planFacts.add(object, subject, ref);
     if (ref.kind === 'Node') {
       const runtime = nodeRuntimeOf(object);
       const name = runtime.name || ref.name;
@@ -208,6 +212,7 @@ export class ClusterAudit {
       notes.push(
         `${counted(this.unnamed.count, 'object has', 'objects have')} no metadata.name and ${this.unnamed.count === 1 ? 'is' : 'are'} reported under a stand-in name (the generateName with "(generated)", or the place in the input): ${this.unnamed.list()}.`,
       );
+    const nodes = [...this.nodes.values()].map(nodeReport).sort((a, b) => a.name.localeCompare(b.name));
     return {
       name: this.cluster,
       source,
@@ -215,10 +220,16 @@ export class ClusterAudit {
       errors,
       ...(notes.length > 0 && { notes }),
       objects: { ...this.objectCounts },
-      nodes: [...this.nodes.values()].map(nodeReport).sort((a, b) => a.name.localeCompare(b.name)),
+      nodes,
       workloads: workloadsOf(attributed),
       findings: attributed,
       summary: summarise(attributed, [...this.nodes.values()]),
+      // The plan needs owners resolved and every object seen: it is made here, once per cluster.
+      migration: planMigration({
+        cluster: { status, nodes, findings: attributed, source },
+        facts: this.planFacts.facts((ref, hash) => this.owners.resolve(ref, hash)),
+        poolLabels: this.policy.poolLabels,
+      }),
     };
   }
 

@@ -26,12 +26,21 @@ export interface AuditPolicy {
   severityOverrides: Readonly<Record<string, Severity>>;
   exemptions: readonly ExemptionRule[];
   agents: AgentCatalog;
+  /** Node labels that name a node's pool, tried before the built-in ones (the plan's `poolLabels`). */
+  poolLabels: readonly string[];
   /** The run's clock, for exemption expiry. */
   now: Date;
 }
 
 export function defaultPolicy(now: Date = new Date()): AuditPolicy {
-  return { rules: RULES, severityOverrides: {}, exemptions: [], agents: bundledAgentCatalog(), now };
+  return {
+    rules: RULES,
+    severityOverrides: {},
+    exemptions: [],
+    agents: bundledAgentCatalog(),
+    poolLabels: [],
+    now,
+  };
 }
 
 export function severityFor(policy: AuditPolicy, rule: Rule): Severity {

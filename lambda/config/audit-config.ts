@@ -27,13 +27,18 @@ import { ConfigError } from './errors.ts';
  *     expires: 2027-03-31
  * agents:                         # extra vendor signatures, same shape as rules/agents/agents.json
  *   - { id: acme, vendor: ACME, product: Sensor, names: [acme-sensor], images: [acme/sensor], guidance: ..., references: [] }
+ * plan:
+ *   poolLabels: [acme.io/pool]     # node labels that name a node's pool, before the built-in ones
  * ```
  */
 export interface PolicyConfig {
   rules: Record<string, { severity?: Severity; enabled?: boolean }>;
   exemptions: ExemptionRule[];
   agents: AgentSignature[];
+  plan: { poolLabels: string[] };
 }
+
+const POLICY_KEYS = ['rules', 'exemptions', 'agents', 'plan'];
 
 const EXEMPTION_KEYS = new Set(['rule', 'resource', 'cluster', 'findingId', 'reason', 'expires']);
 
@@ -64,19 +69,39 @@ export async function loadPolicyConfig(path: string): Promise<PolicyConfig> {
 
 export function parsePolicyConfig(input: unknown, origin: string): PolicyConfig {
   if (!isRecord(input)) throw new ConfigError(origin, 'the configuration must be a mapping');
-  const unknownKeys = Object.keys(input).filter((key) => !['rules', 'exemptions', 'agents'].includes(key));
+  const unknownKeys = Object.keys(input).filter((key) => !POLICY_KEYS.includes(key));
   if (unknownKeys.length > 0) {
     throw new ConfigError(
       origin,
       `unknown setting ${unknownKeys.join(', ')}`,
-      'Known settings: rules, exemptions, agents.',
+      `Known settings: ${POLICY_KEYS.join(', ')}.`,
     );
   }
   return {
     rules: parseRuleSettings(input.rules ?? {}, origin),
     exemptions: parseExemptions(input.exemptions ?? [], origin),
     agents: parseAgents(input.agents ?? [], origin),
+    plan: parsePlanSettings(input.plan ?? {}, origin),
   };
+}
+
+/** A label key as Kubernetes accepts it: an optional DNS prefix and `/`, then a name of up to 63 characters. */
+const LABEL_KEY =
+  /^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*\/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$/;
+
+function parsePlanSettings(input: unknown, origin: string): PolicyConfig['plan'] {
+  if (!isRecord(input)) throw new ConfigError(origin, 'plan must be a mapping (poolLabels)');
+  const extra = Object.keys(input).filter((key) => key !== 'poolLabels');
+  if (extra.length > 0)
+    throw new ConfigError(origin, `plan: unknown setting ${extra.join(', ')}`, 'Known: poolLabels.');
+  const labels = input.poolLabels ?? [];
+  if (!Array.isArray(labels) || !labels.every((label) => typeof label === 'string' && LABEL_KEY.test(label)))
+    throw new ConfigError(
+      origin,
+      'plan.poolLabels must be a list of node label keys',
+      'For example: [acme.io/pool, node.kubernetes.io/instance-type].',
+    );
+  return { poolLabels: labels as string[] };
 }
 
 function parseRuleSettings(input: unknown, origin: string): PolicyConfig['rules'] {
@@ -237,5 +262,9 @@ export function applyPolicyConfig(base: AuditPolicy, config: PolicyConfig): Audi
     severityOverrides,
     exemptions: [...base.exemptions, ...config.exemptions],
     agents: extendAgentCatalog(base.agents, config.agents),
+    poolLabels: [
+      ...config.plan.poolLabels,
+      ...base.poolLabels.filter((label) => !config.plan.poolLabels.includes(label)),
+    ],
   };
 }

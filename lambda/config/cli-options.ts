@@ -59,6 +59,17 @@ export interface VerifyOptions {
   quiet: boolean;
 }
 
+/** `plan`: the migration plan of the same sources as `scan`, on the terminal; nothing is written or stored. */
+export interface PlanOptions {
+  source: ScanSource;
+  live: LiveOptions;
+  configPath?: string;
+  format: 'text' | 'json';
+  /** Print each pool's runbook too. */
+  runbooks: boolean;
+  quiet: boolean;
+}
+
 export interface RepairOptions {
   store: StoreLocation;
   /** The run latest.json should name, when several runs are the newest of a chain. */
@@ -72,6 +83,7 @@ export type CliCommand =
   | { command: 'rules'; format: RulesFormat }
   | { command: 'verify'; options: VerifyOptions }
   | { command: 'repair'; options: RepairOptions }
+  | { command: 'plan'; options: PlanOptions }
   | { command: 'help'; topic?: string }
   | { command: 'version' };
 
@@ -80,13 +92,14 @@ export const HELP = {
 
 Usage:
   dockershim-audit scan [source] [options]   audit and write the report
+  dockershim-audit plan [source] [options]   print the migration plan: pools, blockers, order
   dockershim-audit verify [--store S]        check the stored runs' evidence (hash chain)
   dockershim-audit repair [--store S]        re-derive latest.json from the verified chain
   dockershim-audit rules [--format F]        list the rules (text, json, markdown)
   dockershim-audit help [command]            help for a command
   dockershim-audit --version
 
-Run "dockershim-audit scan --help" for the scan options.
+Run "dockershim-audit scan --help" for the scan options, "dockershim-audit plan --help" for the plan's.
 Exit codes: 0 done, 1 error or incomplete input, 2 usage error, 3 findings at or above --fail-on,
 4 verify found evidence that is not whole (changed, missing, added, or outside the chain).`,
   scan: `Usage: dockershim-audit scan [source] [options]
@@ -137,6 +150,31 @@ Examples:
   dockershim-audit scan --manifests k8s/ --fail-on high
   dockershim-audit scan --manifests k8s/ --store s3://audit-evidence/prod --kms-key-id alias/audit
   kubectl get pods,daemonsets,deployments,nodes -A -o json | dockershim-audit scan --manifests -`,
+  plan: `Usage: dockershim-audit plan [source] [options]
+
+Prints the migration plan of each cluster: node pools (EKS node groups, Karpenter pools,
+GKE node pools, AKS agent pools, kops instance groups, or runtime and kubelet version),
+which are ready to leave Docker Engine, what blocks the others and what a drain risks,
+in the order to go. Reads like scan; writes and stores nothing.
+
+Sources: as for scan (--kubeconfig, --context, --all-contexts, --manifests, --demo;
+with none: the current kubeconfig context, or the bundled demo). For a snapshot, include
+nodes and PodDisruptionBudgets: kubectl get nodes,pods,daemonsets,deployments,pdb -A -o json
+
+Options:
+  --cluster-name NAME   name of the cluster the manifests describe (default: ${DEFAULT_MANIFEST_CLUSTER})
+  --cluster-timeout S   per-cluster deadline in seconds (default: ${DEFAULT_CLUSTER_TIMEOUT_SECONDS})
+  --concurrency N       clusters read at once (default: ${DEFAULT_CLUSTER_CONCURRENCY})
+  --max-response-mb N   largest API answer read, MiB after gzip (default: ${RESPONSE_LIMIT_MB.default})
+  --kubelet-config      also read each kubelet's configz (needs nodes/proxy)
+  --config FILE         policy file: exemptions, severity overrides, plan.poolLabels
+  --runbooks            also print each pool's runbook (commands to paste)
+  --format F            text (default) or json (the report's migration objects)
+  --quiet               no progress lines
+  -h, --help            this help
+
+Exit codes: 0 done, 1 a cluster could not be read completely (no pool is called ready then),
+2 usage error.`,
   verify: `Usage: dockershim-audit verify [--store LOCATION] [--quiet]
 
 Walks the hash chain of the stored runs from the latest back to the first: every artifact
@@ -174,42 +212,40 @@ export function parseCommandLine(argv: readonly string[]): CliCommand {
   if (first === 'help')
     return rest[0] === undefined ? { command: 'help' } : { command: 'help', topic: rest[0] };
   if (first === 'scan') return parseScan(rest);
+  if (first === 'plan') return parsePlan(rest);
   if (first === 'rules') return parseRules(rest);
   if (first === 'verify') return parseVerify(rest);
   if (first === 'repair') return parseRepair(rest);
   throw new UsageError(
     `unknown command "${first}"`,
-    'Commands: scan, verify, repair, rules, help. Run "dockershim-audit --help".',
+    'Commands: scan, plan, verify, repair, rules, help. Run "dockershim-audit --help".',
   );
 }
 
-function parseScan(argv: readonly string[]): CliCommand {
-  const { values, positionals } = parseStrict(argv, {
-    manifests: { type: 'string', multiple: true },
-    demo: { type: 'boolean' },
-    kubeconfig: { type: 'string' },
-    context: { type: 'string', multiple: true },
-    'all-contexts': { type: 'boolean' },
-    'kubelet-config': { type: 'boolean' },
-    'cluster-timeout': { type: 'string' },
-    concurrency: { type: 'string' },
-    'max-response-mb': { type: 'string' },
-    'cluster-name': { type: 'string' },
-    out: { type: 'string' },
-    store: { type: 'string' },
-    'kms-key-id': { type: 'string' },
-    'link-expiry': { type: 'string' },
-    format: { type: 'string' },
-    config: { type: 'string' },
-    'fail-on': { type: 'string' },
-    quiet: { type: 'boolean', short: 'q' },
-    webhook: { type: 'string' },
-    'webhook-format': { type: 'string' },
-    notify: { type: 'string' },
-    'sns-topic': { type: 'string' },
-    help: { type: 'boolean', short: 'h' },
-  });
-  if (values.help) return { command: 'help', topic: 'scan' };
+/** The flags that choose what is read, shared by scan and plan. */
+const SOURCE_FLAGS: OptionSpec = {
+  manifests: { type: 'string', multiple: true },
+  demo: { type: 'boolean' },
+  kubeconfig: { type: 'string' },
+  context: { type: 'string', multiple: true },
+  'all-contexts': { type: 'boolean' },
+  'kubelet-config': { type: 'boolean' },
+  'cluster-timeout': { type: 'string' },
+  concurrency: { type: 'string' },
+  'max-response-mb': { type: 'string' },
+  'cluster-name': { type: 'string' },
+  config: { type: 'string' },
+  quiet: { type: 'boolean', short: 'q' },
+  help: { type: 'boolean', short: 'h' },
+};
+
+type ParsedFlags = ReturnType<typeof parseStrict>['values'];
+
+/** What to read and how: the source flags of scan and plan. */
+function sourceOf(
+  values: ParsedFlags,
+  positionals: readonly string[],
+): { source: ScanSource; live: LiveOptions } {
   const manifests = [...((values.manifests as string[] | undefined) ?? [])];
   if (positionals.length > 0) {
     // `--manifests a b c`: the paths after the first arrive as positionals.
@@ -231,9 +267,10 @@ function parseScan(argv: readonly string[]): CliCommand {
   if (chosen.length > 1) throw new UsageError(`choose one source: ${chosen.join(' or ')}`);
   if (values['all-contexts'] && contexts.length > 0)
     throw new UsageError('--all-contexts and --context exclude each other');
-  const outDir = nonEmpty(values.out, '--out') ?? DEFAULT_OUT_DIR;
-  const store = nonEmpty(values.store, '--store');
-  const options: ScanOptions = {
+  if (values['cluster-name'] !== undefined && manifests.length === 0) {
+    throw new UsageError('--cluster-name names the cluster of --manifests; it needs --manifests');
+  }
+  return {
     source:
       manifests.length > 0
         ? {
@@ -272,6 +309,28 @@ function parseScan(argv: readonly string[]): CliCommand {
         unit: 'MiB',
       }),
     },
+  };
+}
+
+function parseScan(argv: readonly string[]): CliCommand {
+  const { values, positionals } = parseStrict(argv, {
+    ...SOURCE_FLAGS,
+    out: { type: 'string' },
+    store: { type: 'string' },
+    'kms-key-id': { type: 'string' },
+    'link-expiry': { type: 'string' },
+    format: { type: 'string' },
+    'fail-on': { type: 'string' },
+    webhook: { type: 'string' },
+    'webhook-format': { type: 'string' },
+    notify: { type: 'string' },
+    'sns-topic': { type: 'string' },
+  });
+  if (values.help) return { command: 'help', topic: 'scan' };
+  const outDir = nonEmpty(values.out, '--out') ?? DEFAULT_OUT_DIR;
+  const store = nonEmpty(values.store, '--store');
+  const options: ScanOptions = {
+    ...sourceOf(values, positionals),
     outDir,
     store: parseStoreLocation(store ?? outDir),
     formats: parseFormats(values.format as string | undefined),
@@ -283,9 +342,6 @@ function parseScan(argv: readonly string[]): CliCommand {
       snsTopic: values['sns-topic'],
     }),
   };
-  if (values['cluster-name'] !== undefined && manifests.length === 0) {
-    throw new UsageError('--cluster-name names the cluster of --manifests; it needs --manifests');
-  }
   const config = nonEmpty(values.config, '--config');
   if (config !== undefined) options.configPath = config;
   const kmsKeyId = nonEmpty(values['kms-key-id'], '--kms-key-id');
@@ -302,6 +358,26 @@ function parseScan(argv: readonly string[]): CliCommand {
     options.failOn = failOn;
   }
   return { command: 'scan', options };
+}
+
+function parsePlan(argv: readonly string[]): CliCommand {
+  const { values, positionals } = parseStrict(argv, {
+    ...SOURCE_FLAGS,
+    runbooks: { type: 'boolean' },
+    format: { type: 'string' },
+  });
+  if (values.help) return { command: 'help', topic: 'plan' };
+  const format = (values.format as string | undefined) ?? 'text';
+  if (format !== 'text' && format !== 'json') throw new UsageError('--format must be text or json');
+  const options: PlanOptions = {
+    ...sourceOf(values, positionals),
+    format,
+    runbooks: values.runbooks === true,
+    quiet: values.quiet === true,
+  };
+  const config = nonEmpty(values.config, '--config');
+  if (config !== undefined) options.configPath = config;
+  return { command: 'plan', options };
 }
 
 function parseRules(argv: readonly string[]): CliCommand {

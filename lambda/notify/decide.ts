@@ -14,6 +14,7 @@ export function clusterChanged(cluster: ClusterDiff): boolean {
     cluster.resolved.length > 0 ||
     cluster.severityChanged.length > 0 ||
     cluster.nodesLeftDocker.length > 0 ||
+    cluster.poolsBecameReady.length > 0 ||
     // Includes a cluster that was not in the previous run (no previous status): it joined the fleet.
     cluster.previousStatus !== cluster.status
   );

@@ -74,6 +74,13 @@ export function emailMessage(notice: Notice): EmailMessage {
     'severity changes',
   );
   list(
+    'Node pools now ready to leave Docker Engine',
+    notice.poolsBecameReady,
+    EMAIL_LIST_CAPS.nodes,
+    (entry) => `${entry.pool} in ${entry.cluster}`,
+    'pools',
+  );
+  list(
     'Nodes that left Docker Engine',
     notice.nodesLeftDocker,
     EMAIL_LIST_CAPS.nodes,

@@ -1,7 +1,8 @@
 import type { ClusterStatus, DiffDocument, Finding, SeverityCounts } from '../report/model.ts';
-import { resourceLabel } from '../report/view-model.ts';
+import { resourceLabel } from '../report/resource-label.ts';
 import type { Evidence } from '../rules/rule.ts';
 import { type Severity, severityBreakdown, severityRank } from '../rules/severity.ts';
+import { clip } from '../text.ts';
 
 /**
  * What every message says, whatever its format: the headline, the findings that changed (most
@@ -30,6 +31,8 @@ export interface Notice {
   /** Clusters not read completely, and clusters whose status changed. */
   clusterStatus: ClusterStatusItem[];
   nodesLeftDocker: Array<{ cluster: string; node: string }>;
+  /** Pools of the migration plan that nothing blocks any more. */
+  poolsBecameReady: Array<{ cluster: string; pool: string }>;
   notes: string[];
 }
 
@@ -117,6 +120,13 @@ export function buildNotice(diff: DiffDocument): Notice {
       cluster.nodesLeftDocker.map((node) => ({
         cluster: plain(cluster.name, FIELD_LIMITS.cluster),
         node: plain(node, FIELD_LIMITS.resource),
+      })),
+    ),
+    poolsBecameReady: diff.clusters.flatMap((cluster) =>
+      // Diffs stored before pools existed have none.
+      (cluster.poolsBecameReady ?? []).map((pool) => ({
+        cluster: plain(cluster.name, FIELD_LIMITS.cluster),
+        pool: plain(pool, FIELD_LIMITS.resource),
       })),
     ),
     notes: diff.notes.map((note) => plain(note, FIELD_LIMITS.note)),
@@ -213,8 +223,4 @@ export function plain(text: string, max: number): string {
   return clip(line, max);
 }
 
-/** Clips to `max` characters (code points, so no surrogate is split), marking the cut with `…`. */
-export function clip(text: string, max: number): string {
-  const chars = Array.from(text);
-  return chars.length <= max ? text : `${chars.slice(0, Math.max(0, max - 1)).join('')}…`;
-}
+export { clip };

@@ -170,6 +170,16 @@ function listsOf(notice: Notice, where: string): SlackList[] {
       more: (count) => `…and ${count} more severity changes: ${where}`,
     });
   }
+  if (notice.poolsBecameReady.length > 0) {
+    lists.push({
+      heading: '*Node pools now ready to leave Docker Engine*',
+      lines: notice.poolsBecameReady.map(
+        (entry) => `:white_check_mark: ${code(entry.pool)} in ${code(entry.cluster)}`,
+      ),
+      cap: SLACK_LIST_CAPS.nodes,
+      more: (count) => `…and ${count} more pools: ${where}`,
+    });
+  }
   if (notice.nodesLeftDocker.length > 0) {
     lists.push({
       heading: '*Nodes that left Docker Engine*',

@@ -174,15 +174,24 @@ function build(notice: Notice, caps: Caps): TeamsMessage {
     (item) => findingRuns(item, caps.field, `${item.from} → ${item.severity}`),
     'severity changes',
   );
+  // A name and its cluster, both as cluster text in monospace runs.
+  const inCluster = (name: string, cluster: string): TextRun[] => [
+    { type: 'TextRun', text: clip(name, caps.field), fontType: 'Monospace' },
+    { type: 'TextRun', text: ' in ' },
+    { type: 'TextRun', text: clip(cluster, caps.field), fontType: 'Monospace' },
+  ];
+  list(
+    'Node pools now ready to leave Docker Engine',
+    notice.poolsBecameReady,
+    caps.nodes,
+    (entry) => inCluster(entry.pool, entry.cluster),
+    'pools',
+  );
   list(
     'Nodes that left Docker Engine',
     notice.nodesLeftDocker,
     caps.nodes,
-    (entry) => [
-      { type: 'TextRun', text: clip(entry.node, caps.field), fontType: 'Monospace' },
-      { type: 'TextRun', text: ' in ' },
-      { type: 'TextRun', text: clip(entry.cluster, caps.field), fontType: 'Monospace' },
-    ],
+    (entry) => inCluster(entry.node, entry.cluster),
     'nodes',
   );
   for (const note of notice.notes.slice(0, 5))

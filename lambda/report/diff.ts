@@ -96,6 +96,7 @@ export function diffCluster(cluster: ClusterReport, previous: PreviousCluster | 
       unchanged: 0,
       severityChanged: [],
       nodesLeftDocker: [],
+      poolsBecameReady: [],
     };
   }
   const before = previous.latest.cluster;
@@ -119,10 +120,42 @@ export function diffCluster(cluster: ClusterReport, previous: PreviousCluster | 
       : before.findings.filter((finding) => !finding.exemption && !now.has(finding.id)).sort(compareFindings),
     unchanged: counted.filter((finding) => seen.has(finding.id)).length,
     severityChanged: severityChanges(counted, seen),
-    nodesLeftDocker: nodesLeftDocker(cluster, before),
+    nodesLeftDocker: [],
+    poolsBecameReady: [],
   };
   if (withheld) diff.resolvedWithheld = withheld;
+  const base = progressBase(cluster, previous);
+  if (typeof base === 'string') diff.progressWithheld = base;
+  else {
+    diff.nodesLeftDocker = nodesLeftDocker(cluster, base);
+    diff.poolsBecameReady = poolsBecameReady(cluster, base);
+  }
   return diff;
+}
+
+/**
+ * What progress is measured against: the last complete reading, and only from a complete
+ * reading now. A partial read can miss a blocker, so it never makes a pool "ready"; a reading
+ * that missed nodes is never the "before" that they left Docker from. The reason otherwise.
+ */
+function progressBase(cluster: ClusterReport, previous: PreviousCluster): ClusterReport | string {
+  if (cluster.status !== 'complete')
+    return `This run did not read the cluster completely, so no node or pool is reported as having left Docker Engine or become ready.`;
+  if (previous.latest.cluster.status === 'complete') return previous.latest.cluster;
+  if (previous.lastComplete?.cluster.status === 'complete') return previous.lastComplete.cluster;
+  return `No earlier run read the cluster completely, so there is nothing to measure progress against.`;
+}
+
+/** Pools that were held back in the earlier reading and are ready now (pools new since then are not "became"). */
+function poolsBecameReady(cluster: ClusterReport, before: ClusterReport): string[] {
+  const earlier = new Map((before.migration?.pools ?? []).map((pool) => [pool.name, pool]));
+  return (cluster.migration?.pools ?? [])
+    .filter((pool) => {
+      const then = earlier.get(pool.name);
+      return pool.ready && then !== undefined && !then.ready && then.nodesOnDocker > 0;
+    })
+    .map((pool) => pool.name)
+    .sort();
 }
 
 /** Absence of evidence is not evidence of a fix: resolved needs two complete readings. */

@@ -43,7 +43,26 @@ export function escapeMarkdown(text: string): string {
 }
 
 /**
- * Applies `escape` to every string in a JSON-like value, keeping its shape. A report repeats
+ * Text shown exactly as it is, as code people paste (a runbook): not escaped for Markdown, since a
+ * fenced code block shows everything but its closing fence literally. The fence is longer than
+ * any run of backticks in the text, so nothing inside can close it. HTML escapes it as any text.
+ * A class, not a shape: nothing parsed from a cluster or a file can pass for one.
+ */
+export class CodeBlock {
+  readonly fence: string;
+  readonly text: string;
+
+  constructor(lines: readonly string[]) {
+    // Control characters other than line breaks have no business in a command: shown as `?`.
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: replacing them is the point
+    this.text = lines.join('\n').replace(/[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u2028\u2029]/g, '?');
+    const longest = Math.max(0, ...[...this.text.matchAll(/`+/g)].map((match) => match[0].length));
+    this.fence = '`'.repeat(Math.max(3, longest + 1));
+  }
+}
+
+/**
+ * Applies `escape` to every string in a JSON-like value, keeping its shape; code blocks stay as they are. A report repeats
  * the same texts (titles, remediations) and shares objects between views thousands of times:
  * each distinct string is escaped once and each shared object copied once.
  */
@@ -60,6 +79,7 @@ export function escapeStrings<T>(value: T, escapeText: (text: string) => string)
       return escaped;
     }
     if (item === null || typeof item !== 'object') return item;
+    if (item instanceof CodeBlock) return item;
     const seen = objects.get(item);
     if (seen !== undefined) return seen;
     const copy: unknown = Array.isArray(item)

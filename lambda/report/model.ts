@@ -2,6 +2,7 @@ import { type ResourceRef, resourceKey } from '../kube/objects.ts';
 import type { AgentGuidance } from '../rules/agents/agent-catalog.ts';
 import type { Evidence } from '../rules/rule.ts';
 import { type Severity, severityRank } from '../rules/severity.ts';
+import type { Migration } from './migration.ts';
 
 /**
  * The canonical report (`report.json`). HTML and Markdown are renders of it; anything a
@@ -121,6 +122,8 @@ export interface ClusterReport {
   workloads: WorkloadReport[];
   findings: Finding[];
   summary: ClusterSummary;
+  /** The migration plan (lambda/plan/). Absent only in reports written before there was one. */
+  migration?: Migration;
 }
 
 export interface FleetSummary extends ClusterSummary {
@@ -169,8 +172,15 @@ export interface ClusterDiff {
   /** How many findings are in both runs. */
   unchanged: number;
   severityChanged: SeverityChange[];
-  /** Nodes that ran Docker Engine in the previous run and no longer do. */
+  /**
+   * Nodes that ran Docker Engine in the last complete reading and no longer do. Like every claim
+   * of progress, only made from a complete reading compared with a complete reading.
+   */
   nodesLeftDocker: string[];
+  /** Pools of the plan that were blocked (or unverified) in the last complete reading and are ready now. */
+  poolsBecameReady: string[];
+  /** Why no progress is claimed (an incomplete reading now, or no complete one to compare with). */
+  progressWithheld?: string;
   /** Why `resolved` is withheld, when it is. */
   resolvedWithheld?: string;
 }

@@ -5,6 +5,7 @@ import Handlebars from 'handlebars';
 import { escapeMarkdown, escapeStrings } from './escape.ts';
 import { type ManifestLink, sha256Hex } from './manifest.ts';
 import type { DiffDocument, Report } from './model.ts';
+import type { ProgressHistory } from './progress.ts';
 import { buildReportView, type ViewInput } from './view-model.ts';
 
 export const ReportFormat = { json: 'json', html: 'html', md: 'md' } as const;
@@ -59,7 +60,8 @@ async function compileTemplates(dir: string): Promise<CompiledTemplates> {
   for (const file of (await readdir(partialsDir)).filter((name) => name.endsWith('.hbs')).sort()) {
     handlebars.registerPartial(basename(file, '.hbs'), await readFile(join(partialsDir, file), 'utf8'));
   }
-  const options = { strict: true, knownHelpersOnly: false };
+  // preventIndent: an indented partial would otherwise indent every line of a <pre> block inside it.
+  const options = { strict: true, knownHelpersOnly: false, preventIndent: true };
   return {
     html: handlebars.compile(await readFile(join(dir, 'report.html.hbs'), 'utf8'), options),
     // Markdown gets data escaped for Markdown beforehand, so Handlebars' HTML escaping is off.
@@ -87,6 +89,8 @@ export interface RenderOptions {
   diff?: DiffDocument;
   /** The previous run's manifest, named in the reports' evidence footer. */
   previousManifest?: ManifestLink;
+  /** The last runs' numbers, for the progress chart. */
+  progress?: ProgressHistory;
   /** Templates folder; by default `templatesDir()`. */
   dir?: string;
 }
@@ -116,6 +120,7 @@ export async function renderReport(
     artifactHashes: artifacts.map((artifact) => ({ name: artifact.name, sha256: sha256Hex(artifact.body) })),
     ...(options.diff && { diff: options.diff }),
     ...(options.previousManifest && { previousManifest: options.previousManifest }),
+    ...(options.progress && { progress: options.progress }),
   };
   const view = buildReportView(report, input);
   for (const format of documents) {

@@ -1,5 +1,7 @@
 import { SEVERITIES, SEVERITIES_DESCENDING, type Severity, severityRank } from '../rules/severity.ts';
 import type { ManifestLink } from './manifest.ts';
+import { RUNTIME_CATEGORIES, RUNTIME_LABELS, type RuntimeCategory, runtimeCategory } from './migration.ts';
+import { type MigrationView, migrationView } from './migration-view.ts';
 import {
   type ClusterDiff,
   type ClusterReport,
@@ -11,6 +13,9 @@ import {
   type Report,
   type WorkloadReport,
 } from './model.ts';
+import type { ProgressHistory } from './progress.ts';
+import { type ProgressView, progressView } from './progress-view.ts';
+import { resourceLabel } from './resource-label.ts';
 
 /**
  * What the templates show, derived from report.json and diff.json and nothing else: groupings,
@@ -31,6 +36,10 @@ export interface ReportView {
   clusters: ClusterView[];
   run: Array<{ label: string; value: string }>;
   evidence: EvidenceView;
+  /** The migration section (migration-view.ts). */
+  migration: MigrationView;
+  /** The progress chart (progress-view.ts). */
+  progress: ProgressView;
 }
 
 export type Tone = 'critical' | 'high' | 'medium' | 'ok' | 'warn';
@@ -54,8 +63,6 @@ export interface NodesView {
   donut: Array<{ category: RuntimeCategory; dashArray: string; dashOffset: number }>;
 }
 
-export type RuntimeCategory = 'dockershim' | 'cri-dockerd' | 'containerd' | 'cri-o' | 'other';
-
 export interface ChangesView {
   baseline: boolean;
   previousRunId?: string;
@@ -67,6 +74,7 @@ export interface ChangesView {
   /** Rows left out of the fleet table (they are in the cluster sections). */
   moreRows: number;
   nodesLeftDocker: Array<{ cluster: string; node: string }>;
+  poolsBecameReady: Array<{ cluster: string; pool: string }>;
   withheld: Array<{ cluster: string; reason: string }>;
   statusChanges: Array<{ cluster: string; from: ClusterStatus; to: ClusterStatus }>;
   notes: string[];
@@ -167,6 +175,8 @@ export interface ViewInput {
   /** SHA-256 of the artifacts rendered before this one (report.json, diff.json). */
   artifactHashes?: Array<{ name: string; sha256: string }>;
   previousManifest?: ManifestLink;
+  /** The last runs' numbers; without them there is no progress chart. */
+  progress?: ProgressHistory;
 }
 
 const SEVERITY_MEANING: Record<Severity, string> = {
@@ -185,20 +195,6 @@ const GROUP_HEADINGS: Record<Severity, string> = {
   info: 'Info: context',
 };
 
-const RUNTIME_LABELS: Record<RuntimeCategory, string> = {
-  dockershim: 'dockershim',
-  'cri-dockerd': 'cri-dockerd',
-  containerd: 'containerd',
-  'cri-o': 'CRI-O',
-  other: 'other',
-};
-const RUNTIME_ORDER: readonly RuntimeCategory[] = [
-  'dockershim',
-  'cri-dockerd',
-  'containerd',
-  'cri-o',
-  'other',
-];
 /** Circumference 100, so that dash lengths are percentages. */
 const DONUT_RADIUS = 15.9155;
 const FLEET_CHANGE_ROWS = 50;
@@ -226,6 +222,8 @@ export function buildReportView(report: Report, input: ViewInput = {}): ReportVi
     ),
     run: runRows(report, input.diff),
     evidence,
+    migration: migrationView(report.clusters),
+    progress: progressView(input.progress),
   };
 }
 
@@ -292,19 +290,10 @@ function severityBar(counts: Record<Severity, number>): ReportView['severityBar'
   });
 }
 
-function runtimeCategory(node: NodeReport): RuntimeCategory {
-  if (node.dockershim) return 'dockershim';
-  if (node.dockerEngine) return 'cri-dockerd';
-  const runtime = node.runtime.toLowerCase();
-  if (runtime === 'containerd') return 'containerd';
-  if (runtime === 'cri-o' || runtime === 'crio') return 'cri-o';
-  return 'other';
-}
-
 function nodesView(nodes: readonly NodeReport[]): NodesView {
   const total = nodes.length;
   const onDocker = nodes.filter((node) => node.dockerEngine).length;
-  const runtimes = RUNTIME_ORDER.map((category) => ({
+  const runtimes = RUNTIME_CATEGORIES.map((category) => ({
     category,
     label: RUNTIME_LABELS[category],
     count: nodes.filter((node) => runtimeCategory(node) === category).length,
@@ -342,6 +331,7 @@ function changesView(diff: DiffDocument | undefined): ChangesView {
       rows: [],
       moreRows: 0,
       nodesLeftDocker: [],
+      poolsBecameReady: [],
       withheld: [],
       statusChanges: [],
       notes: [],
@@ -371,6 +361,10 @@ function changesView(diff: DiffDocument | undefined): ChangesView {
     nodesLeftDocker: diff.clusters.flatMap((cluster) =>
       cluster.nodesLeftDocker.map((node) => ({ cluster: cluster.name, node })),
     ),
+    // Diffs made before pools existed have none.
+    poolsBecameReady: diff.clusters.flatMap((cluster) =>
+      (cluster.poolsBecameReady ?? []).map((pool) => ({ cluster: cluster.name, pool })),
+    ),
     withheld: diff.clusters.flatMap((cluster) =>
       cluster.resolvedWithheld ? [{ cluster: cluster.name, reason: cluster.resolvedWithheld }] : [],
     ),
@@ -386,6 +380,7 @@ function changesView(diff: DiffDocument | undefined): ChangesView {
     !diff.baseline &&
     rows.length === 0 &&
     view.nodesLeftDocker.length === 0 &&
+    view.poolsBecameReady.length === 0 &&
     view.withheld.length === 0 &&
     view.statusChanges.length === 0;
   if (diff.previousRunId !== undefined) view.previousRunId = diff.previousRunId;
@@ -634,11 +629,6 @@ function runRows(report: Report, diff: DiffDocument | undefined): ReportView['ru
 /** `2026-11-22 03:00 UTC`: the report is read in many time zones. */
 function timeLabel(iso: string): string {
   return /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}/.test(iso) ? `${iso.slice(0, 10)} ${iso.slice(11, 16)} UTC` : iso;
-}
-
-/** `DaemonSet kube-system/fluentd`, `Node worker-1`. */
-export function resourceLabel(resource: Finding['resource']): string {
-  return `${resource.kind} ${resource.namespace ? `${resource.namespace}/` : ''}${resource.name}`;
 }
 
 function plural(count: number, word: string): string {

@@ -14,6 +14,10 @@ export const demoObjects = (): Record<string, unknown>[] =>
   (JSON.parse(readFileSync(`${REPO_ROOT}demo/cluster.json`, 'utf8')) as { items: Record<string, unknown>[] })
     .items;
 
+/** How many objects of a kind the demo holds: tests count from the file, not from a number that goes stale. */
+export const demoCount = (kind: string): number =>
+  demoObjects().filter((object) => object.kind === kind).length;
+
 export const TOKEN = 'audit-token';
 
 /** A simulator serving the demo cluster, with a kubeconfig for it. */

@@ -1,5 +1,5 @@
 import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
-import { auditLive, demoCluster, FAST_RETRY } from '../helpers/live.ts';
+import { auditLive, demoCluster, demoCount, FAST_RETRY } from '../helpers/live.ts';
 import type { ApiServerSimulator } from '../simulator/api-server.ts';
 
 let simulator: ApiServerSimulator;
@@ -23,7 +23,7 @@ describe('listing survives what real API servers do', () => {
     expect(requests).toHaveLength(7);
     expect(requests.every((request) => request.query.get('limit') === '7')).toBe(true);
     expect(requests.slice(1).every((request) => request.query.has('continue'))).toBe(true);
-    expect(report.objects.Pod).toBe(49);
+    expect(report.objects.Pod).toBe(demoCount('Pod'));
     expect(ids(report)).toEqual(baseline);
   });
 
@@ -37,7 +37,7 @@ describe('listing survives what real API servers do', () => {
       .filter((request) => !request.query.has('continue'));
     expect(starts).toHaveLength(2);
     expect(report.status).toBe('complete');
-    expect(report.objects.Pod).toBe(49);
+    expect(report.objects.Pod).toBe(demoCount('Pod'));
     expect(ids(report)).toEqual(baseline);
   });
 

@@ -9,7 +9,7 @@ import { kubeconfigFromFile } from '../../lambda/collect/kube/kubeconfig-endpoin
 import { kubeconfigContextSources, storedKubeconfigSource } from '../../lambda/collect/sources.ts';
 import { HANGING_PLUGIN, isRunning, writePlugin } from '../helpers/exec-plugin.ts';
 import { type FakeAws, startFakeAws } from '../helpers/fake-aws.ts';
-import { demoObjects, FAST_RETRY } from '../helpers/live.ts';
+import { demoCount, demoObjects, FAST_RETRY } from '../helpers/live.ts';
 import { ApiServerSimulator } from '../simulator/api-server.ts';
 import { clusterFromObjects } from '../simulator/cluster-data.ts';
 import { writeKubeconfig } from '../simulator/kubeconfig.ts';
@@ -189,7 +189,7 @@ describe('kubeconfigs kept in Secrets Manager or SSM (Lambda)', () => {
     aws.state.secrets.set(arn, await readFile(path, 'utf8'));
     const report = await collect(storedKubeconfigSource('gke', { secretArn: arn }, 'gke', options));
     expect(report.status).toBe('complete');
-    expect(report.objects.Pod).toBe(49);
+    expect(report.objects.Pod).toBe(demoCount('Pod'));
   });
 
   test('from an SSM SecureString parameter, with its current context', async () => {

@@ -1,4 +1,5 @@
 import { describe, expect, test } from 'vitest';
+import { ClusterAudit } from '../../lambda/audit/cluster-audit.ts';
 import { defaultPolicy } from '../../lambda/audit/policy.ts';
 import { assembleReport } from '../../lambda/report/assemble.ts';
 import {
@@ -8,7 +9,7 @@ import {
   type PreviousRuns,
 } from '../../lambda/report/diff.ts';
 import type { ClusterReport, ClusterStatus, Report } from '../../lambda/report/model.ts';
-import { audit, node } from '../helpers/objects.ts';
+import { audit, node, pod, podSpec } from '../helpers/objects.ts';
 import { assertValidDiff } from '../helpers/report-schema.ts';
 import { dockerLogReader, socketAgent } from '../helpers/scans.ts';
 
@@ -177,5 +178,96 @@ describe('diff of a fleet', () => {
     expect(diff.previousRunId).toBeUndefined();
     expect(diff.notes).toEqual(['No earlier run in s3://bucket/prefix.']);
     expect(diff.clusters[0]?.new).toHaveLength(1);
+  });
+});
+
+describe('progress in the diff: pools that became ready, nodes that left Docker Engine', () => {
+  const NOW = new Date('2026-11-22T00:00:00Z');
+  const poolNode = (name: string, runtime: string, pool: string) => {
+    const object = node(name, runtime, runtime.startsWith('docker') ? 'v1.23.4' : 'v1.28.5');
+    return { ...object, metadata: { ...object.metadata, labels: { 'eks.amazonaws.com/nodegroup': pool } } };
+  };
+  const agentPod = (nodeName: string) =>
+    pod(`agent-${nodeName}`, podSpec({ nodeName, hostPaths: { sock: '/var/run/docker.sock' } }), {
+      namespace: 'monitoring',
+      owner: { kind: 'DaemonSet', name: 'agent' },
+    });
+  /** A cluster read with the given status, its plan made from that reading, as the audit makes it. */
+  const read = (objects: Parameters<typeof audit>[0], status: ClusterStatus = 'complete'): ClusterReport => {
+    const run = new ClusterAudit('prod', defaultPolicy(NOW));
+    for (const object of objects) run.add(object);
+    return run.finish({ type: 'manifests', paths: ['x'] }, { status, reason: 'test' });
+  };
+  const blocked = () =>
+    read([
+      poolNode('n1', 'docker://20.10.7', 'ng-a'),
+      poolNode('n2', 'docker://20.10.7', 'ng-b'),
+      socketAgent('agent'),
+      agentPod('n1'),
+    ]);
+  const fixed = (status: ClusterStatus = 'complete') =>
+    read([poolNode('n1', 'docker://20.10.7', 'ng-a'), poolNode('n2', 'containerd://1.7.13', 'ng-b')], status);
+
+  test('both readings complete: the pool the agent held back is ready now, and the node that moved is named', () => {
+    const before = blocked();
+    // The agent runs on n1 and, as a DaemonSet without a selector, would be scheduled on n2 as well.
+    expect(
+      before.migration?.pools.map((pool) => [pool.name, pool.status, pool.blockers[0]?.placement]),
+    ).toEqual([
+      ['ng-a', 'blocked', 'runs-here'],
+      ['ng-b', 'blocked', 'scheduled-here'],
+    ]);
+    const diff = diffCluster(fixed(), { latest: reading('20261121T030000Z-aaaaaa', before) });
+    expect(diff.poolsBecameReady).toEqual(['ng-a']);
+    expect(diff.nodesLeftDocker).toEqual(['n2']);
+    expect(diff.progressWithheld).toBeUndefined();
+  });
+
+  test('a partial reading now claims no progress at all, and says why', () => {
+    const diff = diffCluster(fixed('partial'), { latest: reading('20261121T030000Z-aaaaaa', blocked()) });
+    expect(diff.poolsBecameReady).toEqual([]);
+    expect(diff.nodesLeftDocker).toEqual([]);
+    expect(diff.progressWithheld).toMatch(/did not read the cluster completely/);
+  });
+
+  test('after a partial run, progress is measured against the last complete one', () => {
+    const partial = read([poolNode('n1', 'docker://20.10.7', 'ng-a')], 'partial');
+    const diff = diffCluster(fixed(), {
+      latest: reading('20261122T030000Z-bbbbbb', partial),
+      lastComplete: reading('20261121T030000Z-aaaaaa', blocked()),
+    });
+    expect(diff.poolsBecameReady).toEqual(['ng-a']);
+    expect(diff.nodesLeftDocker).toEqual(['n2']);
+    const never = diffCluster(fixed(), { latest: reading('20261122T030000Z-bbbbbb', partial) });
+    expect(never.nodesLeftDocker).toEqual([]);
+    expect(never.progressWithheld).toMatch(/No earlier run read the cluster completely/);
+  });
+
+  test('a pool that did not exist before is not one that became ready; nor is one that was ready already', () => {
+    const before = read([poolNode('n1', 'docker://20.10.7', 'ng-a')]);
+    const now = read([
+      poolNode('n1', 'docker://20.10.7', 'ng-a'),
+      poolNode('n9', 'docker://20.10.7', 'ng-new'),
+    ]);
+    const diff = diffCluster(now, { latest: reading('20261121T030000Z-aaaaaa', before) });
+    expect(diff.poolsBecameReady).toEqual([]);
+    assertValidDiff({
+      ...diffReports(
+        assembleReport([now], {
+          runId: '20261122T030000Z-cccccc',
+          generatedAt: NOW,
+          toolVersion: '0',
+          rulesVersion: '1',
+        }),
+        { clusters: new Map([['prod', { latest: reading('20261121T030000Z-aaaaaa', before) }]]), notes: [] },
+      ),
+    });
+  });
+
+  test('a report stored before plans existed: no pool is claimed, nodes still compare', () => {
+    const { migration: _, ...old } = blocked();
+    const diff = diffCluster(fixed(), { latest: reading('20261121T030000Z-aaaaaa', old) });
+    expect(diff.poolsBecameReady).toEqual([]);
+    expect(diff.nodesLeftDocker).toEqual(['n2']);
   });
 });

@@ -7,7 +7,7 @@ import { describe, expect, test } from 'vitest';
 import { escapeMarkdown } from '../../lambda/report/escape.ts';
 import type { Report } from '../../lambda/report/model.ts';
 import { renderReport, templatesDir } from '../../lambda/report/render.ts';
-import { resourceLabel } from '../../lambda/report/view-model.ts';
+import { resourceLabel } from '../../lambda/report/resource-label.ts';
 import { CORPUS_DIR, FIXTURES_DIR, REPO_ROOT } from '../helpers/paths.ts';
 import { assertValidReport } from '../helpers/report-schema.ts';
 import { scanManifests } from '../helpers/scans.ts';

@@ -430,6 +430,9 @@ export class ApiServerSimulator {
     add('batch', 'v1', minor >= 21 ? ['jobs', 'cronjobs'] : ['jobs']);
     // CronJob: batch/v1beta1 until 1.24, batch/v1 from 1.21.
     if (minor <= 24) add('batch', 'v1beta1', ['cronjobs']);
+    // PodDisruptionBudget: policy/v1 from 1.21, policy/v1beta1 until 1.24.
+    if (minor >= 21) add('policy', 'v1', ['poddisruptionbudgets']);
+    if (minor <= 24) add('policy', 'v1beta1', ['poddisruptionbudgets']);
     // Add-ons: served where their data is, as where their CRDs are installed.
     const argo = ['rollouts', 'workflowtemplates', 'clusterworkflowtemplates', 'cronworkflows'].filter(
       (resource) => this.options.data.resources.has(resource),

@@ -38,6 +38,7 @@ export const SERVED_KINDS: Record<string, { resource: string; group: string }> =
   WorkflowTemplate: { resource: 'workflowtemplates', group: 'argoproj.io' },
   ClusterWorkflowTemplate: { resource: 'clusterworkflowtemplates', group: 'argoproj.io' },
   CronWorkflow: { resource: 'cronworkflows', group: 'argoproj.io' },
+  PodDisruptionBudget: { resource: 'poddisruptionbudgets', group: 'policy' },
 };
 
 /**

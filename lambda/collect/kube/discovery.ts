@@ -56,6 +56,13 @@ export const AUDITED_RESOURCES: readonly WantedResource[] = [
     versions: ['v1alpha1'],
     optional: true,
   },
+  // The plan's drain risks; policy/v1 from 1.21, policy/v1beta1 before (and until 1.25).
+  {
+    kind: 'PodDisruptionBudget',
+    group: 'policy',
+    resource: 'poddisruptionbudgets',
+    versions: ['v1', 'v1beta1'],
+  },
   { kind: 'Pod', group: '', resource: 'pods', versions: ['v1'] },
 ];
 
