@@ -21,8 +21,9 @@ import {
 } from './config/cli-options.ts';
 import { notifySettingsFromEnv } from './config/notify-options.ts';
 import { AuditError, describeError, UsageError } from './errors.ts';
-import { describeOutcome } from './notify/notify-run.ts';
+import { describeOutcome, notifySecrets } from './notify/notify-run.ts';
 import { runScan } from './pipeline.ts';
+import { environmentSecrets, Redactor } from './redact.ts';
 import type { Report } from './report/model.ts';
 import {
   formatDiffLine,
@@ -88,21 +89,38 @@ export async function main(argv: readonly string[], io: CliIO = processIO()): Pr
       );
       return ExitCode.ok;
     case 'scan':
-      return scan(command.options, io).catch((error: unknown) => reportError(error, io));
     case 'verify':
-      return verify(command.options, io).catch((error: unknown) => reportError(error, io));
-    case 'repair':
-      return repair(command.options, io).catch((error: unknown) => reportError(error, io));
+    case 'repair': {
+      // Everything these print may quote a server, a plugin or an SDK: it passes the run's secrets first.
+      const secrets = new Redactor().add(...environmentSecrets(process.env));
+      const safe = redactingIO(io, secrets);
+      const run =
+        command.command === 'scan'
+          ? scan(command.options, safe, secrets)
+          : command.command === 'verify'
+            ? verify(command.options, safe)
+            : repair(command.options, safe);
+      return run.catch((error: unknown) => reportError(error, safe));
+    }
   }
 }
 
-async function scan(options: ScanOptions, io: CliIO): Promise<number> {
+function redactingIO(io: CliIO, secrets: Redactor): CliIO {
+  return {
+    stdout: (text) => io.stdout(secrets.redact(text)),
+    stderr: (text) => io.stderr(secrets.redact(text)),
+    colour: io.colour,
+  };
+}
+
+async function scan(options: ScanOptions, io: CliIO, secrets: Redactor): Promise<number> {
   const base = defaultPolicy();
   const policy = options.configPath
     ? applyPolicyConfig(base, await loadPolicyConfig(options.configPath))
     : base;
   // Bad notification settings (a generic webhook without its secret) stop the run before it reads anything.
   const notify = notifySettingsFromEnv(options.notify, process.env);
+  secrets.add(...notifySecrets(notify));
   const { sources, usingDemo } = await sourcesFor(options, policy, io);
   const store = await openStore(
     options.store,
@@ -120,6 +138,7 @@ async function scan(options: ScanOptions, io: CliIO): Promise<number> {
     ...(options.linkExpiresInSeconds !== undefined && { linkExpiresInSeconds: options.linkExpiresInSeconds }),
     identity: localIdentity(),
     concurrency: options.live.concurrency,
+    secrets,
     notify,
     notifyDeps: {
       log: (event) => {
