@@ -15,7 +15,7 @@ import { writeKubeconfig } from '../simulator/kubeconfig.ts';
  * The Lambda's side of "no secret in the evidence": a kubeconfig from Secrets Manager whose
  * server URL has a password and whose API server quotes the token in a 401, an EKS call whose
  * AWS error quotes the session token, a webhook that echoes its signing key, a configuration
- * that cannot be read. Every object in the bucket (runs, pointers, fleet staging), every JSON
+ * that cannot be read. Every object in the buckets (runs, pointers, fleet staging), every JSON
  * log line, every result and thrown error, and every webhook body is searched.
  */
 const ACCOUNT = '123456789012';
@@ -34,6 +34,7 @@ let s3: TestS3;
 let aws: FakeAws;
 let cluster: ApiServerSimulator;
 let receiver: Receiver;
+let stagingBucket: string;
 const logs: string[] = [];
 const results: unknown[] = [];
 const previousEnv = { ...process.env };
@@ -59,11 +60,11 @@ async function invoke(event: unknown): Promise<unknown> {
   }
 }
 
-async function bucketObjects(): Promise<Array<{ key: string; text: string }>> {
-  const listed = await s3.client().send(new ListObjectsV2Command({ Bucket: s3.bucket }));
+async function bucketObjects(bucket = s3.bucket): Promise<Array<{ key: string; text: string }>> {
+  const listed = await s3.client().send(new ListObjectsV2Command({ Bucket: bucket }));
   return Promise.all(
     (listed.Contents ?? []).map(async ({ Key }) => {
-      const object = await s3.client().send(new GetObjectCommand({ Bucket: s3.bucket, Key }));
+      const object = await s3.client().send(new GetObjectCommand({ Bucket: bucket, Key }));
       return { key: Key ?? '', text: (await object.Body?.transformToString()) ?? '' };
     }),
   );
@@ -71,6 +72,7 @@ async function bucketObjects(): Promise<Array<{ key: string; text: string }>> {
 
 beforeAll(async () => {
   [s3, aws] = await Promise.all([startTestS3(), startFakeAws()]);
+  stagingBucket = await s3.createBucket();
   receiver = await startReceiver(
     () => ({ status: 400, body: `no: key ${SECRET.signingSecret} is not ours` }),
     `/hooks/${SECRET.webhookPath}`,
@@ -114,6 +116,7 @@ beforeAll(async () => {
     ...serviceEnvironment(s3, aws),
     AWS_SESSION_TOKEN: SECRET.sessionToken,
     DOCKERSHIM_AUDIT_CONFIG_PARAMETER: CONFIG_PARAMETER,
+    DOCKERSHIM_AUDIT_STAGING_BUCKET: stagingBucket,
     DOCKERSHIM_AUDIT_WEBHOOK_SECRET_ARN: WEBHOOK_SECRET,
   });
 });
@@ -141,9 +144,11 @@ describe('the Lambda keeps secrets out of the bucket, its logs, its results and 
       action: { type: 'status', status: 401, message: `token ${SECRET.token} is not valid here` },
     });
     for (const name of plan.clusters) await invoke({ mode: 'cluster', runId: plan.runId, cluster: name });
+    // Staged results are removed once the aggregate stores the run: read them before.
+    const staged = await bucketObjects(stagingBucket);
     await invoke({ mode: 'aggregate', runId: plan.runId });
 
-    const objects = await bucketObjects();
+    const objects = [...(await bucketObjects()), ...staged];
     // The test exercises what it claims: the errors are there, redacted, and staging was written.
     const report = JSON.parse(
       objects.find((object) => object.key === `audits/runs/${summary.runId}/report.json`)?.text ?? '{}',
@@ -152,7 +157,7 @@ describe('the Lambda keeps secrets out of the bucket, its logs, its results and 
     expect(errors).toContain('is not valid for this cluster');
     expect(errors).toContain('The security token included in the request is invalid: [redacted]');
     expect(report.clusters[0]?.source).toMatchObject({ server: expect.stringContaining(':[redacted]@') });
-    expect(objects.some((object) => object.key.includes('staging/'))).toBe(true);
+    expect(staged.filter((object) => object.key.includes(`staging/${plan.runId}/`))).toHaveLength(2);
     expect(receiver.requests.length).toBeGreaterThanOrEqual(2);
 
     for (const object of objects) expect(leaks(object.text), object.key).toEqual([]);
