@@ -10,9 +10,6 @@ import { Construct } from 'constructs';
 import { deadLetterQueue } from './dead-letter-queue.ts';
 import type { VpcPlacement } from './settings.ts';
 
-/** Where the bundle puts the Handlebars templates; the handler reads DOCKERSHIM_AUDIT_TEMPLATES. */
-export const BUNDLED_TEMPLATES = '/var/task/templates';
-
 /**
  * The bundle is ESM; a CommonJS dependency that calls `require` (the AWS SDK's and
  * client-node's transitive packages do) needs one that ESM does not provide.
@@ -31,10 +28,15 @@ export interface AuditFunctionProps {
   memorySize: number;
   timeoutMinutes: number;
   logRetentionDays: number;
-  /** At most this many invocations at once: 1 keeps scheduled runs from overlapping on the store. */
-  reservedConcurrency: number;
+  /** At most this many invocations at once; none reserved when absent. */
+  reservedConcurrency?: number;
   environment: Record<string, string>;
   tracing: boolean;
+  /**
+   * Ships the source map and runs with `--enable-source-maps`: stack traces name the sources,
+   * but the 11 MB map costs about half a second at start and 100-190 MB once an error is thrown.
+   */
+  sourceMaps: boolean;
   vpc?: VpcPlacement;
 }
 
@@ -83,14 +85,16 @@ export class AuditFunction extends Construct {
       architecture: lambda.Architecture.ARM_64,
       memorySize: props.memorySize,
       timeout: Duration.minutes(props.timeoutMinutes),
-      reservedConcurrentExecutions: props.reservedConcurrency,
+      ...(props.reservedConcurrency !== undefined && {
+        reservedConcurrentExecutions: props.reservedConcurrency,
+      }),
       role: this.role,
       logGroup: this.logGroup,
       tracing: props.tracing ? lambda.Tracing.ACTIVE : lambda.Tracing.DISABLED,
+      // The templates are found beside the bundle (templates/, copied below); no variable needed.
       environment: {
         ...props.environment,
-        DOCKERSHIM_AUDIT_TEMPLATES: BUNDLED_TEMPLATES,
-        NODE_OPTIONS: '--enable-source-maps',
+        ...(props.sourceMaps && { NODE_OPTIONS: '--enable-source-maps' }),
       },
       // A failed run is not retried: the next scheduled run comes anyway, a rerun would notify
       // twice, and one that ran out of time would run out of time again. The alarms say it failed.
@@ -105,7 +109,7 @@ export class AuditFunction extends Construct {
         banner: REQUIRE_BANNER,
         minify: true,
         keepNames: true,
-        sourceMap: true,
+        sourceMap: props.sourceMaps,
         // The pinned SDK clients, not whichever the runtime ships: the S3 store relies on their
         // checksum and retry behaviour.
         bundleAwsSDK: true,

@@ -15,6 +15,10 @@ export interface AuditPermissionsInput {
   webhookSecretArn?: string;
   secretsKmsKeyArns: readonly string[];
   snsTopicArn?: string;
+  /** The KMS key of an encrypted topic: SNS asks it for a data key on the publisher's behalf. */
+  snsTopicKeyArn?: string;
+  /** The secret with the keys that sign report links. */
+  linkSigningSecretArn?: string;
 }
 
 /** An EKS cluster the function reaches with its own role: no `roleArn` to assume, so the same account. */
@@ -54,6 +58,7 @@ export function auditPolicyStatements(stack: Stack, input: AuditPermissionsInput
   const secrets = unique([
     ...input.clusters.flatMap((cluster) => ('secretArn' in cluster ? [cluster.secretArn] : [])),
     ...(input.webhookSecretArn === undefined ? [] : [input.webhookSecretArn]),
+    ...(input.linkSigningSecretArn === undefined ? [] : [input.linkSigningSecretArn]),
   ]);
   if (secrets.length > 0) {
     statements.push(
@@ -106,9 +111,10 @@ export function auditPolicyStatements(stack: Stack, input: AuditPermissionsInput
       actions: ['s3:DeleteObject'],
       resources: [`${input.bucketArn}/${input.prefix}${PUBLISH_LOCK_KEY}`],
     }),
+    // SSE-KMS: PutObject asks for a data key, GetObject decrypts it. Nothing calls Encrypt.
     new iam.PolicyStatement({
       sid: 'UseEvidenceKey',
-      actions: ['kms:Encrypt', 'kms:Decrypt', 'kms:GenerateDataKey'],
+      actions: ['kms:Decrypt', 'kms:GenerateDataKey'],
       resources: [input.bucketKeyArn],
     }),
   );
@@ -134,6 +140,15 @@ export function auditPolicyStatements(stack: Stack, input: AuditPermissionsInput
         sid: 'PublishEmail',
         actions: ['sns:Publish'],
         resources: [input.snsTopicArn],
+      }),
+    );
+  }
+  if (input.snsTopicKeyArn !== undefined) {
+    statements.push(
+      new iam.PolicyStatement({
+        sid: 'PublishToEncryptedTopic',
+        actions: ['kms:GenerateDataKey*', 'kms:Decrypt'],
+        resources: [input.snsTopicKeyArn],
       }),
     );
   }

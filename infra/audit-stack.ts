@@ -58,10 +58,13 @@ export class AuditStack extends Stack {
       memorySize: settings.memorySize,
       timeoutMinutes: settings.timeoutMinutes,
       logRetentionDays: settings.logRetentionDays,
-      // Scheduled runs must not overlap on the store; in fleet mode the map's per-cluster
-      // invocations run side by side, and plan and aggregate never overlap with them.
-      reservedConcurrency: fleetMode ? settings.fleet.maxConcurrency : 1,
+      // Reserved only when asked: stack creation fails where the account's concurrency quota is
+      // too low to reserve any. Overlapping runs are safe: publishing a run is a compare-and-swap.
+      ...(settings.reservedConcurrency !== undefined && {
+        reservedConcurrency: settings.reservedConcurrency,
+      }),
       tracing: settings.tracing,
+      sourceMaps: settings.sourceMaps,
       ...(settings.vpc ? { vpc: settings.vpc } : {}),
       environment: {
         [ServiceEnv.configParameter]: config.parameter.parameterName,
@@ -71,6 +74,9 @@ export class AuditStack extends Stack {
         [ServiceEnv.kmsKeyId]: this.evidence.key.keyArn,
         [ServiceEnv.linkExpirySeconds]: String(settings.evidence.linkExpirySeconds),
         ...(webhookSecretArn === undefined ? {} : { [ServiceEnv.webhookSecretArn]: webhookSecretArn }),
+        ...(settings.linkSigningSecretArn === undefined
+          ? {}
+          : { [ServiceEnv.linkSigningSecretArn]: settings.linkSigningSecretArn }),
       },
     });
     const snsTopicArn = settings.service.notify?.snsTopicArn;
@@ -84,6 +90,10 @@ export class AuditStack extends Stack {
       secretsKmsKeyArns: settings.secretsKmsKeyArns,
       ...(webhookSecretArn === undefined ? {} : { webhookSecretArn }),
       ...(typeof snsTopicArn === 'string' ? { snsTopicArn } : {}),
+      ...(settings.snsTopicKeyArn === undefined ? {} : { snsTopicKeyArn: settings.snsTopicKeyArn }),
+      ...(settings.linkSigningSecretArn === undefined
+        ? {}
+        : { linkSigningSecretArn: settings.linkSigningSecretArn }),
     })) {
       this.audit.role.addToPrincipalPolicy(statement);
     }
@@ -97,6 +107,13 @@ export class AuditStack extends Stack {
         id: `AwsSolutions-IAM5[Resource::${arnToken(staging.bucket)}/${settings.evidence.prefix}staging/*]`,
         reason:
           "Fleet mode stages one object per cluster and run, named at run time, and removes them after the aggregate; only in the staging bucket's staging/ prefix.",
+      });
+    }
+    if (settings.snsTopicKeyArn !== undefined) {
+      Validations.of(this.audit.role).acknowledge({
+        id: 'AwsSolutions-IAM5[Action::kms:GenerateDataKey*]',
+        reason:
+          'Publishing to an SSE-KMS topic needs kms:GenerateDataKey* and kms:Decrypt on its key, as the SNS documentation states; only on that one key.',
       });
     }
 

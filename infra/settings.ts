@@ -69,6 +69,7 @@ export const DEFAULTS = {
   fleetMaxConcurrency: 10,
   fleetToleratedFailurePercentage: 100,
   tracing: false,
+  sourceMaps: false,
 } as const;
 
 /** Keys without a default: `clusters` is required, the others switch something on. */
@@ -79,6 +80,9 @@ export const CONTEXT_KEYS = [
   'policy',
   'alarmTopicArn',
   'vpc',
+  'reservedConcurrency',
+  'snsTopicKeyArn',
+  'linkSigningSecretArn',
 ] as const;
 
 /** The document the handler reads from the SSM parameter named by DOCKERSHIM_AUDIT_CONFIG_PARAMETER. */
@@ -127,6 +131,14 @@ export interface DeploymentSettings {
   createAccessEntries: boolean;
   fleet: { mode: FleetMode; maxConcurrency: number; toleratedFailurePercentage: number };
   tracing: boolean;
+  /** Source maps in the bundle and `--enable-source-maps`: readable stacks, at a cost in start time and memory. */
+  sourceMaps: boolean;
+  /** ReservedConcurrentExecutions; none unless set (accounts with a low concurrency quota cannot reserve any). */
+  reservedConcurrency?: number;
+  /** The KMS key of an encrypted SNS topic (notify.snsTopicArn): publishing needs kms:GenerateDataKey* and kms:Decrypt on it. */
+  snsTopicKeyArn?: string;
+  /** A secret with an IAM user's access key that signs report links, so that they last the week linkExpirySeconds allows. */
+  linkSigningSecretArn?: string;
 }
 
 const KMS_KEY_ARN = /^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key\/[A-Za-z0-9-]+$/;
@@ -180,14 +192,30 @@ export function readSettings(read: ContextReader): DeploymentSettings {
       toleratedFailurePercentage: settings.integer('fleetToleratedFailurePercentage', 0, 100),
     },
     tracing: settings.boolean('tracing'),
+    sourceMaps: settings.boolean('sourceMaps'),
   };
-  const alarmTopicArn = value('alarmTopicArn');
-  if (alarmTopicArn !== undefined) {
-    if (typeof alarmTopicArn !== 'string' || !TOPIC_ARN.test(alarmTopicArn)) {
-      throw new ConfigError(ORIGIN, 'alarmTopicArn must be an SNS topic ARN');
-    }
-    result.alarmTopicArn = alarmTopicArn;
+  const reservedConcurrency = value('reservedConcurrency');
+  if (reservedConcurrency !== undefined)
+    result.reservedConcurrency = integer(reservedConcurrency, 'reservedConcurrency', ORIGIN, 0, 1, 1000);
+  const snsTopicKeyArn = settings.optional('snsTopicKeyArn', KMS_KEY_ARN, 'a KMS key ARN');
+  if (snsTopicKeyArn !== undefined) {
+    if (typeof service.notify?.snsTopicArn !== 'string')
+      throw new ConfigError(
+        ORIGIN,
+        'snsTopicKeyArn is set, but notify.snsTopicArn is not',
+        'Name the encrypted topic in notify.snsTopicArn, or remove snsTopicKeyArn.',
+      );
+    result.snsTopicKeyArn = snsTopicKeyArn;
   }
+  const linkSigningSecretArn = settings.optional(
+    'linkSigningSecretArn',
+    SECRET_ARN,
+    'a Secrets Manager secret ARN',
+    'The secret holds {"accessKeyId": "...", "secretAccessKey": "..."} of an IAM user that may only read the reports.',
+  );
+  if (linkSigningSecretArn !== undefined) result.linkSigningSecretArn = linkSigningSecretArn;
+  const alarmTopicArn = settings.optional('alarmTopicArn', TOPIC_ARN, 'an SNS topic ARN');
+  if (alarmTopicArn !== undefined) result.alarmTopicArn = alarmTopicArn;
   const vpc = value('vpc');
   if (vpc !== undefined) result.vpc = vpcPlacement(vpc);
   return result;
@@ -230,6 +258,20 @@ class SettingReader {
 
   boolean(key: keyof typeof DEFAULTS): boolean {
     return boolean(this.#value(key) ?? undefined, key, ORIGIN, DEFAULTS[key] as boolean);
+  }
+
+  /** A key without a default: undefined when it is not set, else text that matches `pattern`. */
+  optional(
+    key: (typeof CONTEXT_KEYS)[number],
+    pattern: RegExp,
+    what: string,
+    hint?: string,
+  ): string | undefined {
+    const value = this.#value(key);
+    if (value === undefined) return undefined;
+    if (typeof value !== 'string' || !pattern.test(value))
+      throw new ConfigError(ORIGIN, `${key} must be ${what}`, hint);
+    return value;
   }
 
   text(key: keyof typeof DEFAULTS, pattern: RegExp, hint: string): string {

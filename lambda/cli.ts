@@ -23,8 +23,9 @@ import {
 } from './config/cli-options.ts';
 import { notifySettingsFromEnv } from './config/notify-options.ts';
 import { AuditError, describeError, UsageError } from './errors.ts';
-import { describeOutcome } from './notify/notify-run.ts';
+import { describeOutcome, notifySecrets } from './notify/notify-run.ts';
 import { runScan } from './pipeline.ts';
+import { environmentSecrets, Redactor } from './redact.ts';
 import type { Report } from './report/model.ts';
 import { formatPlan } from './report/terminal-plan.ts';
 import {
@@ -92,14 +93,31 @@ export async function main(argv: readonly string[], io: CliIO = processIO()): Pr
       );
       return ExitCode.ok;
     case 'scan':
-      return scan(command.options, io).catch((error: unknown) => reportError(error, io));
     case 'verify':
-      return verify(command.options, io).catch((error: unknown) => reportError(error, io));
     case 'repair':
-      return repair(command.options, io).catch((error: unknown) => reportError(error, io));
-    case 'plan':
-      return plan(command.options, io).catch((error: unknown) => reportError(error, io));
+    case 'plan': {
+      // Everything these print may quote a server, a plugin or an SDK: it passes the run's secrets first.
+      const secrets = new Redactor().add(...environmentSecrets(process.env));
+      const safe = redactingIO(io, secrets);
+      const run =
+        command.command === 'scan'
+          ? scan(command.options, safe, secrets)
+          : command.command === 'verify'
+            ? verify(command.options, safe)
+            : command.command === 'repair'
+              ? repair(command.options, safe)
+              : plan(command.options, safe, secrets);
+      return run.catch((error: unknown) => reportError(error, safe));
+    }
   }
+}
+
+function redactingIO(io: CliIO, secrets: Redactor): CliIO {
+  return {
+    stdout: (text) => io.stdout(secrets.redact(text)),
+    stderr: (text) => io.stderr(secrets.redact(text)),
+    colour: io.colour,
+  };
 }
 
 async function policyFrom(configPath: string | undefined): Promise<AuditPolicy> {
@@ -107,10 +125,11 @@ async function policyFrom(configPath: string | undefined): Promise<AuditPolicy> 
   return configPath ? applyPolicyConfig(base, await loadPolicyConfig(configPath)) : base;
 }
 
-async function scan(options: ScanOptions, io: CliIO): Promise<number> {
+async function scan(options: ScanOptions, io: CliIO, secrets: Redactor): Promise<number> {
   const policy = await policyFrom(options.configPath);
   // Bad notification settings (a generic webhook without its secret) stop the run before it reads anything.
   const notify = notifySettingsFromEnv(options.notify, process.env);
+  secrets.add(...notifySecrets(notify));
   const { sources, usingDemo } = await sourcesFor(options, policy, io);
   const store = await openStore(
     options.store,
@@ -128,6 +147,7 @@ async function scan(options: ScanOptions, io: CliIO): Promise<number> {
     ...(options.linkExpiresInSeconds !== undefined && { linkExpiresInSeconds: options.linkExpiresInSeconds }),
     identity: localIdentity(),
     concurrency: options.live.concurrency,
+    secrets,
     notify,
     notifyDeps: {
       log: (event) => {
@@ -183,11 +203,12 @@ async function scan(options: ScanOptions, io: CliIO): Promise<number> {
 }
 
 /** The plan stage on its own: read, audit, plan, print. Nothing is written, stored or sent. */
-async function plan(options: PlanOptions, io: CliIO): Promise<number> {
+async function plan(options: PlanOptions, io: CliIO, secrets: Redactor): Promise<number> {
   const policy = await policyFrom(options.configPath);
   const { sources } = await sourcesFor(options, policy, io);
   const clusters = await auditFleet(sources, policy, {
     concurrency: options.live.concurrency,
+    secrets,
     ...(!options.quiet && {
       onProgress: (cluster: string, message: string) =>
         io.stderr(`[${printable(cluster)}] ${printable(message)}`),

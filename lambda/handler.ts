@@ -6,6 +6,8 @@ import {
 } from './config/service-environment.ts';
 import { AuditError, describeError } from './errors.ts';
 import { isRecord } from './kube/objects.ts';
+import { notifySecrets } from './notify/notify-run.ts';
+import { environmentSecrets, Redactor } from './redact.ts';
 import {
   aggregateRun,
   auditOneCluster,
@@ -50,8 +52,12 @@ export async function handler(
   context: LambdaContext,
 ): Promise<RunSummary | Record<string, unknown>> {
   const started = Date.now();
+  // The invocation's secrets: every log line, the result and a thrown error pass through them.
+  const secrets = new Redactor().add(...environmentSecrets(process.env));
   const log = (entry: Record<string, unknown>) =>
-    process.stdout.write(`${JSON.stringify({ timestamp: new Date().toISOString(), ...entry })}\n`);
+    process.stdout.write(
+      `${JSON.stringify({ timestamp: new Date().toISOString(), ...secrets.redactDeep(entry) })}\n`,
+    );
   try {
     const request = parseEvent(event);
     const environment = readServiceEnvironment(process.env);
@@ -67,6 +73,7 @@ export async function handler(
       identity: context.invokedFunctionArn ? `AWS Lambda ${context.invokedFunctionArn}` : 'AWS Lambda',
       signal: AbortSignal.timeout(auditDeadlineMs(context.getRemainingTimeInMillis())),
       log,
+      secrets,
     };
     if (request.mode === 'cluster') {
       const result = await auditOneCluster(base, request.runId, request.cluster);
@@ -76,10 +83,12 @@ export async function handler(
         runId: request.runId,
         ...result,
       });
-      return result;
+      return secrets.redactDeep(result);
     }
     // Only the steps that notify read the webhook secret.
-    const service: ServiceContext = { ...base, notify: await loadNotifySettings(config, environment) };
+    const notify = await loadNotifySettings(config, environment);
+    secrets.add(...notifySecrets(notify));
+    const service: ServiceContext = { ...base, notify };
     const result =
       request.mode === 'aggregate'
         ? await aggregateRun(service, request.runId, runStart(request.runId))
@@ -87,7 +96,7 @@ export async function handler(
     const summary = summariseRun(result, Date.now() - started);
     log(metricsRecord(summary, new Date()));
     if (result.storeError) throw result.storeError;
-    return summary;
+    return secrets.redactDeep(summary);
   } catch (error) {
     log({
       level: 'error',
@@ -95,9 +104,24 @@ export async function handler(
       ...(error instanceof AuditError && { code: error.code, ...(error.hint && { hint: error.hint }) }),
       ...(context.awsRequestId && { requestId: context.awsRequestId }),
     });
-    // Thrown, so that Lambda counts a failed run: the alarm, the retry and the failure destination see it.
-    throw error;
+    // Thrown, so that Lambda counts a failed run: the alarm, the retry and the failure destination
+    // see it. The runtime logs what is thrown, stack and cause included: only a redacted copy goes.
+    throw redactedError(error, secrets);
   }
+}
+
+/** The same error (callers tell errors by class), its words redacted and its cause, an SDK's error, left out. */
+function redactedError(error: unknown, secrets: Redactor): Error {
+  if (!(error instanceof Error)) return new AuditError('INTERNAL', secrets.redact(describeError(error)));
+  const fields: Record<string, string> = {
+    message: secrets.redact(error.message),
+    stack: secrets.redact(error.stack ?? error.message),
+  };
+  if (error instanceof AuditError && error.hint !== undefined) fields.hint = secrets.redact(error.hint);
+  for (const [name, value] of Object.entries(fields))
+    Object.defineProperty(error, name, { value, writable: true, configurable: true });
+  Reflect.deleteProperty(error, 'cause');
+  return error;
 }
 
 function parseEvent(event: unknown): AuditEvent {

@@ -3,8 +3,10 @@ import { isExpired } from './audit/policy.ts';
 import { auditFleet } from './audit/run-fleet.ts';
 import type { ClusterSource } from './collect/cluster-source.ts';
 import { AuditError, describeError } from './errors.ts';
-import { type NotificationOutcome, type NotifyDeps, notifyRun } from './notify/notify-run.ts';
+import { announceRun } from './notify/announce.ts';
+import type { NotificationOutcome, NotifyDeps } from './notify/notify-run.ts';
 import type { NotifySettings } from './notify/settings.ts';
+import { Redactor } from './redact.ts';
 import { assembleReport, newRunId } from './report/assemble.ts';
 import { diffReports } from './report/diff.ts';
 import { timingsOf } from './report/manifest.ts';
@@ -14,7 +16,7 @@ import { BrokenHeadError, StoreError } from './store/errors.ts';
 import { loadProgress } from './store/progress-history.ts';
 import { currentPublishLock, withPublishLock } from './store/publish-lock.ts';
 import { type EarlierRun, publishedBefore, saveRun, storedWhole } from './store/publish-run.ts';
-import type { ReportStore } from './store/report-store.ts';
+import type { ReportLink, ReportStore } from './store/report-store.ts';
 import {
   loadPrevious,
   type PreviousState,
@@ -57,6 +59,11 @@ export interface PublishOptions {
   now?: () => Date;
   /** How long to wait for another run that is publishing to the same store. @default PUBLISH_LOCK_WAIT_MS */
   lockWaitMs?: number;
+  /**
+   * The run's secrets, for the entry to redact its own output with too; sources and notifiers
+   * add the credentials they load. A new one when not given.
+   */
+  secrets?: Redactor;
 }
 
 export interface ScanResult {
@@ -74,6 +81,8 @@ export interface ScanResult {
   reportKey?: string;
   /** A link to that report (presigned for S3, a path for a folder): for notifications. */
   reportLink?: string;
+  /** How long the link works, when it expires (S3): the earlier of linkExpiry and the signing credentials' expiry. */
+  reportLinkExpiry?: { expiresAt: string; until: NonNullable<ReportLink['until']> };
   /** What the notification stage did; absent when the run was not stored (nothing is announced then). */
   notification?: NotificationOutcome;
   /**
@@ -87,12 +96,14 @@ export async function runScan(request: ScanRequest): Promise<ScanResult> {
   const now = request.now ?? (() => new Date());
   const startedAt = now();
   if (request.store) await refuseBrokenHead(request.store);
+  const secrets = request.secrets ?? new Redactor();
   const clusters = await auditFleet(request.sources, request.policy, {
     ...(request.concurrency !== undefined && { concurrency: request.concurrency }),
     ...(request.signal && { signal: request.signal }),
     ...(request.onProgress && { onProgress: request.onProgress }),
+    secrets,
   });
-  return publishRun(clusters, { startedAt, auditedAt: now() }, request);
+  return publishRun(clusters, { startedAt, auditedAt: now() }, { ...request, secrets });
 }
 
 /**
@@ -124,6 +135,7 @@ export async function publishRun(
   request: PublishOptions,
 ): Promise<ScanResult> {
   const { startedAt } = times;
+  const secrets = request.secrets ?? new Redactor();
   const report = assembleReport(clusters, {
     runId: request.runId ?? newRunId(startedAt),
     generatedAt: startedAt,
@@ -140,11 +152,13 @@ export async function publishRun(
     store,
     report.runId,
     async (lease) => {
-      const previous = await loadPrevious(
+      const read = await loadPrevious(
         store,
         report.clusters.map((cluster) => cluster.name),
         { publishing: report.runId, ...(lease.interrupted && { interrupted: lease.interrupted }) },
       );
+      // Its notes may quote an S3 error, and they go into diff.json and the reports.
+      const previous = { ...read, notes: secrets.redactDeep(read.notes) };
       lease.settled();
       const earlier = await publishedBefore(store, report, previous);
       if (earlier) return republished(report, earlier);
@@ -189,17 +203,33 @@ export async function publishRun(
   if (key !== undefined) {
     result.reportKey = key;
     // A link that cannot be made (no credentials to sign with) costs the link, not the run.
-    result.reportLink = await store
+    const link = await store
       .link(
         key,
         request.linkExpiresInSeconds === undefined ? {} : { expiresInSeconds: request.linkExpiresInSeconds },
       )
       .catch(() => undefined);
+    if (link) {
+      result.reportLink = link.url;
+      if (link.expiresAt)
+        result.reportLinkExpiry = {
+          expiresAt: link.expiresAt.toISOString(),
+          until: link.until ?? 'requested',
+        };
+    }
   }
   if (request.notify) {
-    // The stored diff.json carries no link (it would expire inside the evidence); the message does.
-    const message = result.reportLink === undefined ? diff : { ...diff, reportUrl: result.reportLink };
-    result.notification = await notifyRun(message, request.notify, request.notifyDeps);
+    result.notification = await announceRun({
+      store,
+      report,
+      diff,
+      ...(result.reportLink !== undefined && {
+        link: { url: result.reportLink, ...result.reportLinkExpiry },
+      }),
+      settings: request.notify,
+      deps: { ...request.notifyDeps, secrets },
+      now: (request.now ?? (() => new Date()))(),
+    });
   }
   return result;
 }

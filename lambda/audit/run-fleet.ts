@@ -1,6 +1,7 @@
 import type { ClusterSource } from '../collect/cluster-source.ts';
 import { forEachLimit } from '../concurrency.ts';
 import { describeError } from '../errors.ts';
+import { Redactor } from '../redact.ts';
 import type { ClusterReport } from '../report/model.ts';
 import { ClusterAudit, type CollectionOutcome } from './cluster-audit.ts';
 import type { AuditPolicy } from './policy.ts';
@@ -14,18 +15,25 @@ export interface FleetOptions {
    */
   signal?: AbortSignal;
   onProgress?: (cluster: string, message: string) => void;
+  /** The run's secrets; sources add the credentials they load. Without it, only shapes are redacted. */
+  secrets?: Redactor;
 }
 
 export const DEFAULT_CLUSTER_CONCURRENCY = 4;
 /** More clusters at once than this only multiplies memory and API load; fleet mode scales further. */
 export const MAX_CLUSTER_CONCURRENCY = 64;
 
-/** Audits one cluster. A source that fails, even by throwing, yields a `failed` cluster, never a crash. */
+/**
+ * Audits one cluster. A source that fails, even by throwing, yields a `failed` cluster, never a
+ * crash. What it returns is redacted: it is the one way from a source to a report (fleet mode
+ * stages it as it is), and a server's error may quote the credential the source sent.
+ */
 export async function auditCluster(
   source: ClusterSource,
   policy: AuditPolicy,
   options: FleetOptions = {},
 ): Promise<ClusterReport> {
+  const secrets = options.secrets ?? new Redactor();
   const audit = new ClusterAudit(source.name, policy);
   let outcome: CollectionOutcome;
   if (options.signal?.aborted) {
@@ -35,6 +43,7 @@ export async function auditCluster(
       outcome = await source.collect(audit, {
         ...(options.signal && { signal: options.signal }),
         onProgress: (message) => options.onProgress?.(source.name, message),
+        secrets,
       });
     } catch (error) {
       outcome = { status: 'failed', reason: describeError(error) };
@@ -42,7 +51,7 @@ export async function auditCluster(
     if (options.signal?.aborted && outcome.status !== 'complete')
       outcome = { status: 'failed', reason: DEADLINE_REASON };
   }
-  return audit.finish(source.describe(), outcome);
+  return secrets.redactDeep(audit.finish(source.describe(), outcome));
 }
 
 export const DEADLINE_REASON = 'deadline: the run ran out of time before this cluster was read completely';

@@ -1,5 +1,6 @@
 import type { CollectionOutcome } from '../audit/cluster-audit.ts';
 import type { KubeObject } from '../kube/objects.ts';
+import type { Redactor } from '../redact.ts';
 import type { ClusterSourceInfo, CollectionError } from '../report/model.ts';
 
 /**
@@ -27,6 +28,8 @@ export interface CollectOptions {
   signal?: AbortSignal;
   /** Progress for people watching a long run: called now and then, never required. */
   onProgress?: (message: string) => void;
+  /** The run's secrets: a source registers every credential it loads, so none reaches the report. */
+  secrets?: Redactor;
 }
 
 /**

@@ -2,6 +2,7 @@ import type { CollectionOutcome } from '../audit/cluster-audit.ts';
 import { forEachLimit, untilAborted } from '../concurrency.ts';
 import { describeError, jsonKind } from '../errors.ts';
 import { isRecord, type KubeObject } from '../kube/objects.ts';
+import { headerSecrets, type Redactor } from '../redact.ts';
 import type { ClusterSourceInfo } from '../report/model.ts';
 import type { ClusterSource, CollectOptions, ObjectSink } from './cluster-source.ts';
 import { ConfigMapSelection } from './config-map-selection.ts';
@@ -84,6 +85,7 @@ export class KubernetesSource implements ClusterSource {
     } catch (error) {
       return { status: 'failed', reason: withHint(error) };
     }
+    if (options.secrets) endpoint = registering(endpoint, options.secrets);
     this.info = {
       ...this.info,
       server: endpoint.server,
@@ -247,6 +249,22 @@ type ListRead = { name: string | undefined } | { select: ConfigMapSelection };
 function describeRead(location: ResourceLocation, read: ListRead): string {
   const scope = 'select' in read ? ' in all namespaces' : read.name ? ` named ${read.name}` : '';
   return `list ${location.resource}${scope} (${location.groupVersion})`;
+}
+
+/**
+ * Registers the endpoint's credentials with the run's secrets: what it was built with, a
+ * password in its server URL, and every credential it sends (exec plugins and EKS renew theirs).
+ */
+function registering(endpoint: ClusterEndpoint, secrets: Redactor): ClusterEndpoint {
+  secrets.addUrl(endpoint.server).add(...(endpoint.secrets ?? []));
+  return {
+    ...endpoint,
+    authorize: async () => {
+      const headers = await endpoint.authorize();
+      secrets.add(...headerSecrets(headers));
+      return headers;
+    },
+  };
 }
 
 /** List items come without kind and apiVersion; the audit needs them. */

@@ -24,6 +24,8 @@ export const ServiceEnv = {
   /** Secrets Manager secret: JSON `{ "url": "...", "signingSecret": "..." }`. */
   webhookSecretArn: 'DOCKERSHIM_AUDIT_WEBHOOK_SECRET_ARN',
   linkExpirySeconds: 'DOCKERSHIM_AUDIT_LINK_EXPIRY_SECONDS',
+  /** Secrets Manager secret: JSON `{ "accessKeyId": "...", "secretAccessKey": "..." }` that signs report links. */
+  linkSigningSecretArn: 'DOCKERSHIM_AUDIT_LINK_SIGNING_SECRET_ARN',
 } as const;
 
 export interface ServiceEnvironment {
@@ -35,6 +37,7 @@ export interface ServiceEnvironment {
   kmsKeyId?: string;
   webhookSecretArn?: string;
   linkExpirySeconds: number;
+  linkSigningSecretArn?: string;
 }
 
 const ORIGIN = 'Lambda environment';
@@ -92,6 +95,8 @@ export function readServiceEnvironment(env: NodeJS.ProcessEnv): ServiceEnvironme
   if (kmsKeyId) environment.kmsKeyId = kmsKeyId;
   const webhookSecretArn = value(ServiceEnv.webhookSecretArn);
   if (webhookSecretArn) environment.webhookSecretArn = webhookSecretArn;
+  const linkSigningSecretArn = value(ServiceEnv.linkSigningSecretArn);
+  if (linkSigningSecretArn) environment.linkSigningSecretArn = linkSigningSecretArn;
   return environment;
 }
 

@@ -28,6 +28,7 @@ export function emailMessage(notice: Notice): EmailMessage {
     '',
     notice.reportUrl ? `Full report: ${notice.reportUrl}` : 'The full report is in the report store.',
   ];
+  if (notice.linkValidity) lines.push(notice.linkValidity);
   const where = notice.reportUrl ? 'see the full report (link above)' : 'see the full report';
   const list = <T>(
     heading: string,

@@ -1,7 +1,6 @@
 import { parseRetryAfter } from '../retry-after.ts';
 import { NotifyError, NotifyFailure } from './errors.ts';
 import { plain } from './notice.ts';
-import { redact } from './secret.ts';
 import type { DeliveryPolicy } from './settings.ts';
 
 /** The outside world a delivery touches, injectable so tests run on loopback with short waits. */
@@ -12,6 +11,8 @@ export interface DeliveryIO {
   /** In [0, 1), for backoff jitter. */
   random: () => number;
   log: (event: NotifyEvent) => void;
+  /** Removes the run's secrets (the webhook's URL and key among them) from a receiver's or SDK's words. */
+  redact: (text: string) => string;
 }
 
 /** Progress worth a log line. `target` is already safe to show; messages are redacted. */
@@ -45,7 +46,6 @@ type Attempt =
 export async function postWithRetry(
   url: URL,
   target: string,
-  secrets: readonly string[],
   request: (at: Date) => HttpRequest,
   policy: DeliveryPolicy,
   io: DeliveryIO,
@@ -53,7 +53,7 @@ export async function postWithRetry(
   const started = io.now().getTime();
   let attempt = 0;
   const fail = (code: NotifyError['code'], message: string, status: number | undefined, hint?: string) =>
-    new NotifyError(code, target, redact(message, secrets), {
+    new NotifyError(code, target, io.redact(message), {
       attempts: attempt,
       ...(hint !== undefined && { hint }),
       ...(status !== undefined && { httpStatus: status }),
@@ -83,7 +83,7 @@ export async function postWithRetry(
         NotifyFailure.retriesExhausted,
         `${result.problem} (gave up after ${tried})`,
         result.status,
-        'The receiver is failing or unreachable; the report is stored, and the next run will notify again.',
+        'The receiver is failing or unreachable; the report is stored.',
       );
     }
     if (result.retryAfterMs !== undefined && result.retryAfterMs > policy.maxRetryAfterMs) {
@@ -105,9 +105,8 @@ export async function postWithRetry(
     io.log({
       level: 'warn',
       target,
-      message: redact(
+      message: io.redact(
         `attempt ${attempt} of ${policy.maxAttempts}: ${result.problem}; retrying in ${formatMs(delay)}`,
-        secrets,
       ),
     });
     await io.sleep(delay);

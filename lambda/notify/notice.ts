@@ -17,6 +17,8 @@ export interface Notice {
   baseline: boolean;
   /** The full report, when it is a link a chat client can open (http or https). */
   reportUrl?: string;
+  /** How long that link really works, in one sentence of the tool's own words: `The link works until ...`. */
+  linkValidity?: string;
   /** `1 cluster`, `3 clusters`. */
   clusterCount: string;
   counts: NoticeCounts;
@@ -133,8 +135,32 @@ export function buildNotice(diff: DiffDocument): Notice {
   };
   if (diff.previousRunId !== undefined) notice.previousRunId = plain(diff.previousRunId, 80);
   const link = linkable(diff.reportUrl);
-  if (link !== undefined) notice.reportUrl = link;
+  if (link !== undefined) {
+    notice.reportUrl = link;
+    const validity = linkValidity(diff);
+    if (validity !== undefined) notice.linkValidity = validity;
+  }
   return notice;
+}
+
+/**
+ * The real end of the link, said plainly: a presigned URL stops working when the credentials
+ * that signed it expire, whatever expiry it asked for.
+ */
+export function linkValidity(
+  diff: Pick<DiffDocument, 'reportUrlExpiresAt' | 'reportUrlExpiry'>,
+): string | undefined {
+  const at = diff.reportUrlExpiresAt === undefined ? Number.NaN : Date.parse(diff.reportUrlExpiresAt);
+  if (Number.isNaN(at)) return undefined;
+  const when = `${new Date(at).toISOString().slice(0, 16).replace('T', ' ')} UTC`;
+  switch (diff.reportUrlExpiry) {
+    case 'credentials':
+      return `The link works until ${when}, when the credentials that signed it expire.`;
+    case 'session':
+      return `The link works until ${when} at the latest: it was signed with temporary credentials and stops working when their session ends, which can be within hours.`;
+    default:
+      return `The link works until ${when}.`;
+  }
 }
 
 function statusChanged(cluster: DiffDocument['clusters'][number], baseline: boolean): boolean {

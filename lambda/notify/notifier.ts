@@ -17,6 +17,11 @@ export interface Delivery {
   failure?: { code: NotifyFailureCode; message: string; hint?: string };
 }
 
+/** How people read a target: `slack webhook https://hooks.slack.com/…`, `e-mail to arn:aws:sns:…`. */
+export function targetLabel(channel: NotifyChannel, target: string): string {
+  return channel === 'email' ? `e-mail to ${target}` : `${channel} webhook ${target}`;
+}
+
 /** One place a run's message goes. `deliver` reports failures in the result and does not throw. */
 export interface Notifier {
   readonly channel: NotifyChannel;

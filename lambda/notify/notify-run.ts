@@ -1,9 +1,10 @@
 import { setTimeout as sleep } from 'node:timers/promises';
+import { Redactor } from '../redact.ts';
 import type { DiffDocument } from '../report/model.ts';
 import { decideNotification } from './decide.ts';
 import type { DeliveryIO, NotifyEvent } from './http-delivery.ts';
 import { buildNotice } from './notice.ts';
-import type { Delivery, Notifier } from './notifier.ts';
+import { type Delivery, type Notifier, targetLabel } from './notifier.ts';
 import { urlSecrets } from './secret.ts';
 import {
   DEFAULT_DELIVERY_POLICY,
@@ -24,6 +25,8 @@ export interface NotifyDeps {
   log?: (event: NotifyEvent) => void;
   /** The SNS client for e-mail; by default one for the topic's region with the usual credentials. */
   snsClient?: SnsPublisher;
+  /** The run's secrets; the webhooks' URLs and keys are added to them. */
+  secrets?: Redactor;
 }
 
 /** The notification stage's result, for the run summary, the logs, the exit code and the Lambda result. */
@@ -37,6 +40,8 @@ export interface NotificationOutcome {
   ok: boolean;
   /** Set when the message could not even be prepared (a bug); no delivery was attempted. */
   failure?: Delivery['failure'];
+  /** What happens to a failed message's changes: the next run announces them, or it cannot. */
+  followUp?: string;
 }
 
 /**
@@ -52,14 +57,15 @@ export async function notifyRun(
     return { sent: false, reason: 'no webhook or e-mail topic is configured', deliveries: [], ok: true };
   }
   const policy: DeliveryPolicy = { ...DEFAULT_DELIVERY_POLICY, ...settings.delivery };
+  const secrets = (deps.secrets ?? new Redactor()).add(...notifySecrets(settings));
   const io: DeliveryIO = {
     fetch: deps.fetch ?? fetch,
     sleep: deps.sleep ?? ((ms) => sleep(ms)),
     now: deps.now ?? (() => new Date()),
     random: deps.random ?? Math.random,
     log: deps.log ?? (() => undefined),
+    redact: (text) => secrets.redact(text),
   };
-  const secrets = settings.webhooks.flatMap(secretsOf);
   try {
     const decision = decideNotification(diff, settings.when);
     if (!decision.send) return { sent: false, reason: decision.reason, deliveries: [], ok: true };
@@ -79,7 +85,7 @@ export async function notifyRun(
     };
   } catch (error) {
     // Only a bug gets here (a malformed diff, a bad URL that config should have refused).
-    const failure = failureOf(error, secrets);
+    const failure = failureOf(error, io.redact);
     return {
       sent: true,
       reason: 'the notification could not be prepared',
@@ -90,25 +96,27 @@ export async function notifyRun(
   }
 }
 
-/** Everything of a webhook that must not reach a log, even if its URL does not parse. */
-function secretsOf(webhook: WebhookTarget): string[] {
-  const url = webhook.url.reveal();
-  const parsed = URL.canParse(url) ? urlSecrets(new URL(url)) : [];
-  return [url, ...parsed, ...(webhook.format === 'generic' ? [webhook.signingSecret.reveal()] : [])];
+/** Everything of the webhooks that must not reach a log, even if a URL does not parse. */
+export function notifySecrets(settings: Pick<NotifySettings, 'webhooks'>): string[] {
+  return settings.webhooks.flatMap((webhook: WebhookTarget) => {
+    const url = webhook.url.reveal();
+    const parsed = URL.canParse(url) ? urlSecrets(new URL(url)) : [];
+    return [url, ...parsed, ...(webhook.format === 'generic' ? [webhook.signingSecret.reveal()] : [])];
+  });
 }
 
 /** Lines for the run summary: one per delivery, or why nothing was sent. */
 export function describeOutcome(outcome: NotificationOutcome): string[] {
-  if (!outcome.sent) return [`Notification: not sent (${outcome.reason}).`];
-  if (outcome.failure) return [`Notification FAILED: ${outcome.failure.message} [${outcome.failure.code}].`];
-  return outcome.deliveries.map((delivery) => {
-    const what =
-      delivery.channel === 'email'
-        ? `e-mail to ${delivery.target}`
-        : `${delivery.channel} webhook ${delivery.target}`;
+  const followUp = outcome.followUp === undefined ? [] : [`Notification: ${outcome.followUp}`];
+  if (!outcome.sent) return [`Notification: not sent (${outcome.reason}).`, ...followUp];
+  if (outcome.failure)
+    return [`Notification FAILED: ${outcome.failure.message} [${outcome.failure.code}].`, ...followUp];
+  const lines = outcome.deliveries.map((delivery) => {
+    const what = targetLabel(delivery.channel, delivery.target);
     const tries = `${delivery.attempts} ${delivery.attempts === 1 ? 'attempt' : 'attempts'}`;
     if (delivery.status === 'delivered') return `Notification: ${what} delivered (${tries}).`;
     const hint = delivery.failure?.hint ? ` ${delivery.failure.hint}` : '';
     return `Notification FAILED: ${what}: ${delivery.failure?.message ?? 'unknown error'} [${delivery.failure?.code}].${hint}`;
   });
+  return [...lines, ...followUp];
 }

@@ -1,6 +1,5 @@
 import { inspect } from 'node:util';
-
-const REDACTED = '[redacted]';
+import { REDACTED } from '../redact.ts';
 
 /**
  * A webhook URL or signing secret. It can only be read on purpose (`reveal()`): printing it,
@@ -34,28 +33,18 @@ export class Secret {
 /**
  * The parts of a webhook URL that grant access: Slack's token is its path, a Teams workflow's is
  * the `sig` query parameter. Long path segments and query values count too, because a receiver's
- * error page may echo only one of them.
+ * error page may echo only one of them; "long" is 16 characters, as tokens are, since they are
+ * redacted from the whole run's output and a word such as `services` must stay.
  */
 export function urlSecrets(url: URL): string[] {
   const parts = [url.href, `${url.origin}${url.pathname}`, `${url.pathname}${url.search}`];
   if (url.search.length > 1) parts.push(url.search.slice(1));
   if (url.pathname.length > 1) parts.push(url.pathname);
-  for (const segment of url.pathname.split('/')) if (segment.length >= 8) parts.push(segment);
-  for (const value of url.searchParams.values()) if (value.length >= 8) parts.push(value);
+  for (const segment of url.pathname.split('/')) if (segment.length >= 16) parts.push(segment);
+  for (const value of url.searchParams.values()) if (value.length >= 16) parts.push(value);
   if (url.username) parts.push(url.username);
   if (url.password) parts.push(url.password);
   return parts;
-}
-
-/** Replaces every occurrence of every secret (and its URL-encoded form) with `[redacted]`. */
-export function redact(text: string, secrets: readonly string[]): string {
-  // Longest first, so that a URL is redacted whole before its path is.
-  const ordered = [...new Set(secrets.flatMap((secret) => [secret, encodeURIComponent(secret)]))]
-    .filter((secret) => secret.length >= 4)
-    .sort((a, b) => b.length - a.length);
-  let result = text;
-  for (const secret of ordered) result = result.split(secret).join(REDACTED);
-  return result;
 }
 
 /** How a webhook is named in logs and results: scheme and host only, never the path or query. */

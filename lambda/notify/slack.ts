@@ -91,7 +91,7 @@ export function slackMessage(notice: Notice): SlackMessage {
     context([runLine(notice)]),
   ];
   const link =
-    notice.reportUrl !== undefined && notice.reportUrl.length < SLACK_LIMITS.sectionText - 100
+    notice.reportUrl !== undefined && notice.reportUrl.length < SLACK_LIMITS.sectionText - 400
       ? slackLink(notice.reportUrl, 'Open the full report')
       : undefined;
   const footer: SlackBlock[] = [];
@@ -103,7 +103,7 @@ export function slackMessage(notice: Notice): SlackMessage {
   footer.push(
     section(
       link
-        ? `:page_facing_up: ${link}`
+        ? `:page_facing_up: ${link}${notice.linkValidity ? ` ${escapeSlack(notice.linkValidity)}` : ''}`
         : notice.reportUrl
           ? ':page_facing_up: The link to the full report is too long for Slack; the report is in the store.'
           : ':page_facing_up: The full report is in the report store.',

@@ -76,10 +76,10 @@ export function snsEmailNotifier(
         };
       } catch (error) {
         const metadata = sdkMetadata(error);
-        // Nothing secret to redact: the topic ARN is configuration, not a credential.
+        // The SDK's words may quote what it sent (a session token); the topic ARN is not secret.
         const failure = {
           code: NotifyFailure.snsFailed,
-          message: `SNS Publish failed: ${describeSdkError(error)}`,
+          message: io.redact(`SNS Publish failed: ${describeSdkError(error)}`),
           hint: 'Check that the topic exists in its region and that the identity may sns:Publish to it.',
         };
         io.log({

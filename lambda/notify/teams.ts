@@ -199,6 +199,9 @@ function build(notice: Notice, caps: Caps): TeamsMessage {
       type: 'RichTextBlock',
       inlines: [{ type: 'TextRun', text: clip(note, caps.field), isSubtle: true }],
     });
+  // The tool's own words and a date: safe in a TextBlock.
+  if (notice.reportUrl && notice.linkValidity)
+    body.push({ type: 'TextBlock', text: notice.linkValidity, wrap: true, isSubtle: true });
   const card: AdaptiveCard = {
     $schema: 'http://adaptivecards.io/schemas/adaptive-card.json',
     type: 'AdaptiveCard',

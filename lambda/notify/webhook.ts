@@ -7,7 +7,7 @@ import { EVENT_HEADER, genericBody, signatureHeaders } from './generic.ts';
 import { type DeliveryIO, postWithRetry } from './http-delivery.ts';
 import type { Notice } from './notice.ts';
 import type { Delivery, Notifier } from './notifier.ts';
-import { describeUrl, redact, urlSecrets } from './secret.ts';
+import { describeUrl } from './secret.ts';
 import type { DeliveryPolicy, WebhookTarget } from './settings.ts';
 import { slackMessage } from './slack.ts';
 import { teamsMessage } from './teams.ts';
@@ -38,7 +38,6 @@ export function idempotencyKey(runId: string): string {
 export function webhookNotifier(target: WebhookTarget, policy: DeliveryPolicy, io: DeliveryIO): Notifier {
   const url = new URL(target.url.reveal());
   const signingSecret = target.format === 'generic' ? target.signingSecret.reveal() : undefined;
-  const secrets = [...urlSecrets(url), ...(signingSecret ? [signingSecret] : [])];
   const where = describeUrl(url);
   return {
     channel: target.format,
@@ -61,7 +60,6 @@ export function webhookNotifier(target: WebhookTarget, policy: DeliveryPolicy, i
         const result = await postWithRetry(
           url,
           where,
-          secrets,
           (at) =>
             signingSecret !== undefined
               ? {
@@ -83,7 +81,7 @@ export function webhookNotifier(target: WebhookTarget, policy: DeliveryPolicy, i
         });
         return done({ status: 'delivered', attempts: result.attempts, httpStatus: result.httpStatus });
       } catch (error) {
-        const failure = failureOf(error, secrets);
+        const failure = failureOf(error, io.redact);
         io.log({
           level: 'warn',
           target: where,
@@ -103,18 +101,21 @@ export function webhookNotifier(target: WebhookTarget, policy: DeliveryPolicy, i
 }
 
 /** A failure as data, secrets redacted whatever threw it. */
-export function failureOf(error: unknown, secrets: readonly string[]): NonNullable<Delivery['failure']> {
+export function failureOf(
+  error: unknown,
+  redact: (text: string) => string,
+): NonNullable<Delivery['failure']> {
   if (error instanceof NotifyError) {
     return {
       code: error.code,
-      message: redact(error.detail, secrets),
-      ...(error.hint !== undefined && { hint: redact(error.hint, secrets) }),
+      message: redact(error.detail),
+      ...(error.hint !== undefined && { hint: redact(error.hint) }),
     };
   }
   const message = describeError(error);
   return {
     code: NotifyFailure.internal,
-    message: redact(message, secrets),
+    message: redact(message),
     hint: 'This is a bug in dockershim-audit; please report it. The report itself is stored.',
   };
 }

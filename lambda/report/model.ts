@@ -190,8 +190,12 @@ export interface DiffDocument {
   runId: string;
   previousRunId?: string;
   generatedAt: string;
-  /** Link to the full report (a presigned URL for S3 stores). */
+  /** Link to the full report (a presigned URL for S3 stores). Only in messages, never in the stored diff.json. */
   reportUrl?: string;
+  /** When the link stops working at the latest (ISO 8601). */
+  reportUrlExpiresAt?: string;
+  /** What bounds it: the expiry asked for, the signing credentials' expiry, or an unknown session end (it may stop earlier). */
+  reportUrlExpiry?: 'requested' | 'credentials' | 'session';
   /** True when there was no previous run to compare with: every finding is new. */
   baseline: boolean;
   clusters: ClusterDiff[];

@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -26,13 +27,17 @@ const CONTENT_TYPES: Record<ReportFormat, string> = {
 };
 
 /**
- * Where the Handlebars templates are: `DOCKERSHIM_AUDIT_TEMPLATES` (set by the Lambda bundle),
- * else the repository's `templates/` folder.
+ * Where the Handlebars templates are: `DOCKERSHIM_AUDIT_TEMPLATES` when set (your own templates),
+ * else `templates/` beside the running module, which is where the Lambda bundle (one file,
+ * `index.mjs`) has them, else the repository's `templates/` (this file is two folders down).
  */
 export function templatesDir(): string {
-  return (
-    process.env.DOCKERSHIM_AUDIT_TEMPLATES ?? fileURLToPath(new URL('../../templates/', import.meta.url))
-  );
+  const chosen = process.env.DOCKERSHIM_AUDIT_TEMPLATES;
+  if (chosen) return chosen;
+  const candidates = [new URL('./templates/', import.meta.url), new URL('../../templates/', import.meta.url)];
+  const found = candidates.find((candidate) => existsSync(new URL('report.html.hbs', candidate)));
+  // None found: the repository's, so that the error names the folder a developer expects.
+  return fileURLToPath(found ?? (candidates[1] as URL));
 }
 
 interface CompiledTemplates {

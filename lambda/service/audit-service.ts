@@ -7,8 +7,12 @@ import { applyPolicyConfig } from '../config/audit-config.ts';
 import { ConfigError } from '../config/errors.ts';
 import type { AuditServiceConfig, ClusterEntry } from '../config/lambda-config.ts';
 import { ServiceEnv, type ServiceEnvironment } from '../config/service-environment.ts';
+import { readStoredText } from '../config/stored-text.ts';
+import { describeError } from '../errors.ts';
+import { isRecord } from '../kube/objects.ts';
 import type { NotifySettings } from '../notify/settings.ts';
 import { type PublishOptions, publishRun, runScan, type ScanResult } from '../pipeline.ts';
+import type { Redactor } from '../redact.ts';
 import { newRunId } from '../report/assemble.ts';
 import { type ClusterReport, ClusterStatus } from '../report/model.ts';
 import { REPORT_FORMATS } from '../report/render.ts';
@@ -37,6 +41,8 @@ export interface ServiceContext {
   /** The run's deadline: what is not read by then is marked failed ("deadline") and the run is stored. */
   signal: AbortSignal;
   log: (entry: Record<string, unknown>) => void;
+  /** The invocation's secrets: what the sources and notifiers load is added, and logs pass through it. */
+  secrets: Redactor;
   now?: () => Date;
 }
 
@@ -76,10 +82,19 @@ function sourceFor(entry: ClusterEntry, options: LiveReadOptions): ClusterSource
   return storedKubeconfigSource(entry.name, secret, entry.context, options);
 }
 
-async function evidenceStore(environment: ServiceEnvironment): Promise<ReportStore> {
+/** The evidence bucket; with `links`, report links are signed with the link signing keys when there are. */
+async function evidenceStore(
+  context: Pick<ServiceContext, 'environment' | 'secrets' | 'log'>,
+  links = false,
+): Promise<ReportStore> {
+  const { environment } = context;
+  const signingCredentials = links ? await linkSigningCredentials(context) : undefined;
   return openStore(
     { type: 's3', bucket: environment.bucket, prefix: environment.prefix },
-    environment.kmsKeyId === undefined ? {} : { kmsKeyId: environment.kmsKeyId },
+    {
+      ...(environment.kmsKeyId !== undefined && { kmsKeyId: environment.kmsKeyId }),
+      ...(signingCredentials && { signingCredentials }),
+    },
   );
 }
 
@@ -97,6 +112,42 @@ async function stagingStore(environment: ServiceEnvironment): Promise<ReportStor
   );
 }
 
+/**
+ * An IAM user's long-term keys for signing report links, from Secrets Manager: links signed with
+ * the function's role end with its session, within hours. A secret that cannot be used costs the
+ * long link, not the run: the function's own credentials sign, and the message says the link
+ * may end sooner.
+ */
+async function linkSigningCredentials(
+  context: Pick<ServiceContext, 'environment' | 'secrets' | 'log'>,
+): Promise<{ accessKeyId: string; secretAccessKey: string } | undefined> {
+  const arn = context.environment.linkSigningSecretArn;
+  if (arn === undefined) return undefined;
+  let problem: string;
+  try {
+    const text = await readStoredText({ secretArn: arn });
+    context.secrets.add(text);
+    const document: unknown = text === undefined ? undefined : JSON.parse(text);
+    if (
+      isRecord(document) &&
+      typeof document.accessKeyId === 'string' &&
+      typeof document.secretAccessKey === 'string'
+    ) {
+      context.secrets.add(document.secretAccessKey);
+      return { accessKeyId: document.accessKeyId, secretAccessKey: document.secretAccessKey };
+    }
+    problem = 'it does not hold {"accessKeyId": "...", "secretAccessKey": "..."}';
+  } catch (error) {
+    // A JSON error quotes the text it could not read: only say that it is not JSON.
+    problem = error instanceof SyntaxError ? 'it is not JSON' : `it cannot be read: ${describeError(error)}`;
+  }
+  context.log({
+    level: 'warn',
+    message: `report links are signed with the function's own credentials, not the keys in ${arn}: ${problem}`,
+  });
+  return undefined;
+}
+
 function publishOptions(context: ServiceContext, policy: AuditPolicy, store: ReportStore): PublishOptions {
   return {
     policy,
@@ -108,6 +159,7 @@ function publishOptions(context: ServiceContext, policy: AuditPolicy, store: Rep
       log: (event) => context.log({ level: 'info', message: `notify ${event.target}: ${event.message}` }),
     },
     identity: context.identity,
+    secrets: context.secrets,
     ...(context.now && { now: context.now }),
   };
 }
@@ -116,7 +168,7 @@ function publishOptions(context: ServiceContext, policy: AuditPolicy, store: Rep
 export async function runAll(context: ServiceContext): Promise<ScanResult> {
   const now = context.now ?? (() => new Date());
   const policy = policyOf(context.config, now());
-  const store = await evidenceStore(context.environment);
+  const store = await evidenceStore(context, true);
   return runScan({
     ...publishOptions(context, policy, store),
     sources: serviceSources(context.config, policy),
@@ -171,7 +223,7 @@ export async function auditOneCluster(
   });
   const staged = await readStagedClusterReport(staging, runId, cluster);
   if (staged) return { ...summary(staged), reused: true };
-  const published = (await chainedRun(await evidenceStore(context.environment), runId))?.report;
+  const published = (await chainedRun(await evidenceStore(context), runId))?.report;
   const inRun = published?.clusters.find((candidate) => candidate.name === cluster);
   if (inRun) return { ...summary(inRun), reused: true };
 
@@ -181,6 +233,7 @@ export async function auditOneCluster(
   const report = await auditCluster(source as ClusterSource, policy, {
     signal: context.signal,
     onProgress: (name, message) => context.log({ level: 'info', cluster: name, message }),
+    secrets: context.secrets,
   });
   const first = await stageClusterReport(staging, runId, report);
   return first.report === report ? summary(report) : { ...summary(first.report), reused: true };
@@ -199,7 +252,7 @@ export async function aggregateRun(
 ): Promise<ScanResult> {
   const now = context.now ?? (() => new Date());
   const policy = policyOf(context.config, now());
-  const store = await evidenceStore(context.environment);
+  const store = await evidenceStore(context, true);
   const staging = await stagingStore(context.environment);
   const stored = async (): Promise<ScanResult | undefined> => {
     const earlier = await chainedRun(store, runId);

@@ -21,7 +21,7 @@ export interface RunSummary {
   alreadyStored?: true;
   storeError?: string;
   reportKey?: string;
-  notification?: { sent: boolean; ok: boolean; reason: string };
+  notification?: { sent: boolean; ok: boolean; reason: string; followUp?: string };
 }
 
 export function summariseRun(result: ScanResult, durationMs: number): RunSummary {
@@ -50,8 +50,8 @@ export function summariseRun(result: ScanResult, durationMs: number): RunSummary
   if (result.reportKey !== undefined) summary.reportKey = result.reportKey;
   if (result.storeError) summary.storeError = result.storeError.message;
   if (result.notification) {
-    const { sent, ok, reason } = result.notification;
-    summary.notification = { sent, ok, reason };
+    const { sent, ok, reason, followUp } = result.notification;
+    summary.notification = { sent, ok, reason, ...(followUp !== undefined && { followUp }) };
   }
   const incomplete =
     summary.failedClusters.length > 0 ||

@@ -16,7 +16,7 @@ import {
 } from './atomic-file.ts';
 import { StoreError, WriteConflictError } from './errors.ts';
 import { parseLockOwner, processIsAlive } from './lock-owner.ts';
-import type { ReportStore, VersionedObject, WriteCondition } from './report-store.ts';
+import type { ReportLink, ReportStore, VersionedObject, WriteCondition } from './report-store.ts';
 
 // Without --store the --out folder is the store, so the hint names both options.
 const CHOOSE_STORE = 'with --store (or with --out when --store is not given)';
@@ -114,8 +114,8 @@ export class LocalDirectoryStore implements ReportStore {
     return keys.filter((key) => key.startsWith(prefix)).sort();
   }
 
-  async link(key: string): Promise<string> {
-    return this.pathOf(key);
+  async link(key: string): Promise<ReportLink> {
+    return { url: this.pathOf(key) };
   }
 
   /** Keys are built by the tool, but parts of them (run ids) are read back from the store. */

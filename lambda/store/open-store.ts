@@ -27,6 +27,8 @@ export interface OpenStoreOptions {
   kmsKeyId?: string;
   /** Read for AWS_ENDPOINT_URL_S3 / AWS_ENDPOINT_URL (LocalStack, S3-compatible servers). */
   env?: NodeJS.ProcessEnv;
+  /** Long-term keys that sign report links (S3 only), so that they last the week SigV4 allows. */
+  signingCredentials?: { accessKeyId: string; secretAccessKey: string };
 }
 
 /** Opens a store; the AWS SDK is loaded only for S3, so that local runs start fast. */
@@ -46,10 +48,16 @@ export async function openStore(
   const env = options.env ?? process.env;
   const endpoint = env.AWS_ENDPOINT_URL_S3 ?? env.AWS_ENDPOINT_URL;
   const client = new S3Client(s3ClientConfig(endpoint ? { endpoint } : {}));
+  const { signingCredentials } = options;
   return new S3ReportStore({
     bucket: location.bucket,
     prefix: location.prefix,
     client,
     ...(options.kmsKeyId !== undefined && { kmsKeyId: options.kmsKeyId }),
+    ...(signingCredentials && {
+      signingClient: new S3Client(
+        s3ClientConfig({ ...(endpoint && { endpoint }), credentials: signingCredentials }),
+      ),
+    }),
   });
 }

@@ -17,6 +17,22 @@ export interface VersionedObject {
 }
 
 /**
+ * A link to a stored object, and how long it really works. A presigned URL dies with the
+ * credentials that signed it, whatever expiry it asked for: `until` says what bounds it.
+ */
+export interface ReportLink {
+  url: string;
+  /** When it stops working at the latest; absent for a file path, which does not expire. */
+  expiresAt?: Date;
+  /**
+   * `requested`: the expiry asked for (the signing credentials outlive it). `credentials`: cut
+   * short to the signing credentials' expiry. `session`: signed with temporary credentials whose
+   * expiry is not known here (a Lambda role's session): it may stop working earlier.
+   */
+  until?: 'requested' | 'credentials' | 'session';
+}
+
+/**
  * Where runs are kept: S3 in production, a local folder by default. Only I/O lives behind
  * this interface; the layout, pointers, hash chain, publishing lock and verification are built
  * on top of it (run-history.ts, publish-lock.ts, verify.ts), the same for every store.
@@ -45,8 +61,8 @@ export interface ReportStore {
   /** Keys that start with `prefix`, sorted. */
   list(prefix: string): Promise<string[]>;
   /**
-   * A link a person can open: a presigned URL for S3 (valid for `expiresInSeconds`), the file's
-   * path for a folder.
+   * A link a person can open: a presigned URL for S3 (valid for `expiresInSeconds`, or until
+   * the signing credentials expire if that is sooner), the file's path for a folder.
    */
-  link(key: string, options?: { expiresInSeconds?: number }): Promise<string>;
+  link(key: string, options?: { expiresInSeconds?: number }): Promise<ReportLink>;
 }

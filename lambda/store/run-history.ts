@@ -266,6 +266,28 @@ export async function loadPrevious(
   return state;
 }
 
+/**
+ * One stored run as something to compare with: each of its clusters as that run read it.
+ * Undefined when its report cannot be read; `notes` says why.
+ */
+export async function loadRun(
+  store: ReportStore,
+  runId: string,
+): Promise<{ previous?: PreviousRuns; notes: string[] }> {
+  const notes: string[] = [];
+  const report = isRunId(runId)
+    ? await readJson(store, runKey(runId, 'report.json'), isStoredReport, notes)
+    : undefined;
+  if (!report) return { notes: notes.length > 0 ? notes : [`run ${runId} is not in ${store.location}`] };
+  const clusters = new Map<string, PreviousCluster>(
+    report.clusters.map((cluster) => [cluster.name, { latest: { runId, cluster } }]),
+  );
+  return {
+    previous: { runId, clusters, fleetClusters: report.clusters.map((cluster) => cluster.name), notes: [] },
+    notes,
+  };
+}
+
 export interface StoredRun {
   runId: string;
   /** Where the run's objects are: `s3://bucket/prefix/runs/<runId>/` or a folder. */

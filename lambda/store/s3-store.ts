@@ -11,6 +11,7 @@ import { describeError } from '../errors.ts';
 import { StoreError, WriteConflictError } from './errors.ts';
 import {
   MAX_LINK_SECONDS,
+  type ReportLink,
   type ReportStore,
   type VersionedObject,
   type WriteCondition,
@@ -28,7 +29,7 @@ export interface S3Connection {
    */
   endpoint?: string;
   region?: string;
-  credentials?: { accessKeyId: string; secretAccessKey: string; sessionToken?: string };
+  credentials?: { accessKeyId: string; secretAccessKey: string; sessionToken?: string; expiration?: Date };
   maxAttempts?: number;
 }
 
@@ -57,6 +58,11 @@ export interface S3StoreOptions {
   /** Writes every object with SSE-KMS under this key (id, ARN or alias). */
   kmsKeyId?: string;
   client: S3Client;
+  /**
+   * Signs report links instead of `client`: one with an IAM user's long-term keys makes links
+   * that work for the seven days SigV4 allows, where a role's session would end within hours.
+   */
+  signingClient?: S3Client;
 }
 
 /** Runs kept in S3: one object per artifact, written whole by PutObject. */
@@ -67,12 +73,14 @@ export class S3ReportStore implements ReportStore {
   private readonly prefix: string;
   private readonly kmsKeyId: string | undefined;
   private readonly client: S3Client;
+  private readonly signingClient: S3Client;
 
   constructor(options: S3StoreOptions) {
     this.bucket = options.bucket;
     this.prefix = (options.prefix ?? '').replace(/^\/+|\/+$/g, '');
     this.kmsKeyId = options.kmsKeyId;
     this.client = options.client;
+    this.signingClient = options.signingClient ?? options.client;
     this.location = `s3://${this.bucket}${this.prefix ? `/${this.prefix}` : ''}`;
   }
 
@@ -167,16 +175,27 @@ export class S3ReportStore implements ReportStore {
     return keys.sort();
   }
 
-  async link(key: string, options: { expiresInSeconds?: number } = {}): Promise<string> {
-    const expiresIn = Math.min(options.expiresInSeconds ?? DEFAULT_LINK_SECONDS, MAX_LINK_SECONDS);
+  async link(key: string, options: { expiresInSeconds?: number } = {}): Promise<ReportLink> {
+    const asked = Math.min(options.expiresInSeconds ?? DEFAULT_LINK_SECONDS, MAX_LINK_SECONDS);
     try {
-      return await getSignedUrl(
-        this.client,
+      // A URL signed with temporary credentials stops working when they expire: the link says
+      // the earlier of the two, in X-Amz-Expires and in `expiresAt`.
+      const credentials = await this.signingClient.config.credentials();
+      const now = Date.now();
+      const ends = credentials.expiration?.getTime();
+      const cut = ends !== undefined && ends < now + asked * 1000;
+      const expiresIn = cut ? Math.max(1, Math.floor((ends - now) / 1000)) : asked;
+      const url = await getSignedUrl(
+        this.signingClient,
         new GetObjectCommand({ Bucket: this.bucket, Key: this.keyOf(key) }),
-        {
-          expiresIn,
-        },
+        { expiresIn },
       );
+      const until = cut
+        ? 'credentials'
+        : credentials.sessionToken && ends === undefined
+          ? 'session'
+          : 'requested';
+      return { url, expiresAt: new Date(now + expiresIn * 1000), until };
     } catch (error) {
       throw this.failure(key, 'sign a link to', error);
     }

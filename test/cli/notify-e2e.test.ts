@@ -32,6 +32,25 @@ async function manifests(
   return file;
 }
 
+/** A scan of one manifest file of cluster prod that posts to a signed generic webhook, as a user runs it. */
+function genericScan(file: string, webhook: string, options: string[]) {
+  return runCli(
+    [
+      'scan',
+      '--manifests',
+      file,
+      '--cluster-name',
+      'prod',
+      '--webhook',
+      webhook,
+      '--webhook-format',
+      'generic',
+      ...options,
+    ],
+    { env: { DOCKERSHIM_AUDIT_WEBHOOK_SECRET: SECRET } },
+  );
+}
+
 let receiver: Receiver | undefined;
 afterEach(async () => {
   await receiver?.close();
@@ -44,27 +63,7 @@ describe('scan posts what changed, after the run is stored', () => {
     const dir = await mkdtemp(join(tmpdir(), 'dsa-notify-'));
     const store = join(dir, 'store');
     const scan = (file: string) =>
-      runCli(
-        [
-          'scan',
-          '--manifests',
-          file,
-          '--cluster-name',
-          'prod',
-          '--store',
-          store,
-          '--out',
-          join(dir, 'out'),
-          '--webhook',
-          receiver?.url ?? '',
-          '--webhook-format',
-          'generic',
-          '-q',
-        ],
-        {
-          env: { DOCKERSHIM_AUDIT_WEBHOOK_SECRET: SECRET },
-        },
-      );
+      genericScan(file, receiver?.url ?? '', ['--store', store, '--out', join(dir, 'out'), '-q']);
     const first = await scan(
       await manifests(dir, { 'agent-a': '/var/run/docker.sock', 'agent-b': '/var/lib/docker' }),
     );
@@ -140,6 +139,48 @@ describe('scan posts what changed, after the run is stored', () => {
     expect(body).not.toContain('<!channel>');
     expect(body).not.toContain('<http://evil.example|click>');
   });
+
+  test('a receiver that fails, then recovers: the next run announces what the failed message had, then goes quiet', async () => {
+    let failing = false;
+    receiver = await startReceiver(() =>
+      failing ? { status: 404, body: 'no_service' } : { status: 200, body: 'ok' },
+    );
+    const dir = await mkdtemp(join(tmpdir(), 'dsa-notify-'));
+    const store = join(dir, 'store');
+    const scan = (file: string) => genericScan(file, receiver?.url ?? '', ['--out', store]);
+    const before = await manifests(dir, { 'agent-a': '/var/lib/docker' });
+    const after = await manifests(dir, { 'agent-a': '/var/lib/docker', 'agent-b': '/var/run/docker.sock' });
+
+    expect((await scan(before)).code).toBe(0);
+    failing = true;
+    const failed = await scan(after);
+    expect(failed.code).toBe(1);
+    expect(failed.stdout).toMatch(/Notification FAILED: generic webhook .*HTTP 404: no_service/);
+    expect(failed.stdout).toMatch(
+      /The next run will announce these changes to generic webhook http:\/\/127\.0\.0\.1:\d+\/…/,
+    );
+    const missedRun = (JSON.parse(await readFile(join(store, 'latest.json'), 'utf8')) as { runId: string })
+      .runId;
+
+    failing = false;
+    const caughtUp = await scan(after);
+    expect(caughtUp.code).toBe(0);
+    const posted = receiver.requests.filter((request) => request.body.startsWith('{'));
+    const message = JSON.parse(posted.at(-1)?.body ?? '{}') as DiffDocument;
+    expect(message.clusters[0]?.new.map((finding) => `${finding.rule} ${finding.resource.name}`)).toEqual([
+      'DS001 agent-b',
+    ]);
+    expect(message.previousRunId).toBe(JSON.parse(posted[0]?.body ?? '{}').runId);
+    expect(message.notes.join(' ')).toContain(`the message of run ${missedRun} could not be delivered`);
+    // The evidence is untouched: the missed run's diff.json still compares with the run before it.
+    const missedDiff = JSON.parse(await readFile(join(store, 'runs', missedRun, 'diff.json'), 'utf8'));
+    expect(missedDiff.summary.new).toBe(1);
+    expect((await runCli(['verify', '--store', store])).code).toBe(0);
+
+    const quiet = await scan(after);
+    expect(quiet.code).toBe(0);
+    expect(quiet.stdout).toContain('Notification: not sent (no changes since');
+  }, 90_000); // five CLI processes
 
   test('a receiver that keeps failing: the report is stored, the failure is shown, exit 1', async () => {
     receiver = await startReceiver(() => ({ status: 500, body: 'upstream broke' }));

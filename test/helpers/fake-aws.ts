@@ -14,6 +14,8 @@ export interface FakeAwsState {
   /** Role ARN → the temporary credentials STS hands out for it. */
   roles: Map<string, { accessKeyId: string; secretAccessKey: string; sessionToken: string }>;
   calls: Array<{ service: string; action: string; target?: string }>;
+  /** A cluster name, secret id or parameter name → the error its call gets instead (an AWS error's words). */
+  failures: Map<string, { status: number; type: string; message: string }>;
 }
 
 export interface FakeAws {
@@ -29,6 +31,7 @@ export async function startFakeAws(): Promise<FakeAws> {
     parameters: new Map(),
     roles: new Map(),
     calls: [],
+    failures: new Map(),
   };
   const server: Server = createServer(async (request, response) => {
     const body = await readBody(request);
@@ -37,10 +40,21 @@ export async function startFakeAws(): Promise<FakeAws> {
       response.end(JSON.stringify(value));
     };
     const target = String(request.headers['x-amz-target'] ?? '');
+    const fail = (name: string): boolean => {
+      const failure = state.failures.get(name);
+      if (!failure) return false;
+      response.writeHead(failure.status, {
+        'Content-Type': 'application/x-amz-json-1.1',
+        'x-amzn-ErrorType': failure.type,
+      });
+      response.end(JSON.stringify({ __type: failure.type, message: failure.message }));
+      return true;
+    };
     const eks = /^\/clusters\/([^/?]+)/.exec(request.url ?? '');
     if (request.method === 'GET' && eks) {
       const name = decodeURIComponent(eks[1] ?? '');
       state.calls.push({ service: 'eks', action: 'DescribeCluster', target: name });
+      if (fail(name)) return;
       const cluster = state.eksClusters.get(name);
       if (!cluster) {
         response.writeHead(404, {
@@ -65,6 +79,7 @@ export async function startFakeAws(): Promise<FakeAws> {
     if (target === 'secretsmanager.GetSecretValue') {
       const { SecretId } = JSON.parse(body) as { SecretId: string };
       state.calls.push({ service: 'secretsmanager', action: 'GetSecretValue', target: SecretId });
+      if (fail(SecretId)) return;
       const secret = state.secrets.get(SecretId);
       if (secret === undefined) {
         response.writeHead(400, { 'Content-Type': 'application/x-amz-json-1.1' });
@@ -80,6 +95,7 @@ export async function startFakeAws(): Promise<FakeAws> {
     if (target === 'AmazonSSM.GetParameter') {
       const { Name } = JSON.parse(body) as { Name: string };
       state.calls.push({ service: 'ssm', action: 'GetParameter', target: Name });
+      if (fail(Name)) return;
       const value = state.parameters.get(Name);
       if (value === undefined) {
         response.writeHead(400, { 'Content-Type': 'application/x-amz-json-1.1' });

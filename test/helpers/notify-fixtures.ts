@@ -37,6 +37,16 @@ export function webhookSettings(
   };
 }
 
+/** A Slack webhook and a signed generic webhook: two targets of one run. */
+export function slackAndGeneric(
+  slack: string,
+  generic: string,
+  when: NotifySettings['when'] = 'changes',
+): NotifySettings {
+  const settings = webhookSettings('slack', slack, when);
+  return { ...settings, webhooks: [...settings.webhooks, ...webhookSettings('generic', generic).webhooks] };
+}
+
 export interface CorpusRuns {
   first: ClusterReport[];
   second: ClusterReport[];

@@ -111,9 +111,10 @@ describe('npx cdk synth (the real CLI, offline, no Docker)', () => {
     );
   });
 
-  test('the bundle is one ES module exporting handler, with the templates beside it', async () => {
+  test('the bundle is one ES module exporting handler, with the templates beside it and no source map', async () => {
     const dir = bundleDir();
-    expect(readdirSync(dir).sort()).toEqual(['index.mjs', 'index.mjs.map', 'templates']);
+    expect(readdirSync(dir).sort()).toEqual(['index.mjs', 'templates']);
+    expect(readFileSync(join(dir, 'index.mjs'), 'utf8')).not.toMatch(/sourceMappingURL/);
     expect(readdirSync(join(dir, 'templates')).sort()).toEqual(
       readdirSync(join(REPO_ROOT, 'templates')).sort(),
     );
@@ -167,15 +168,13 @@ describe('the bundled handler, invoked as Lambda invokes it', () => {
    * The function's environment from the synthesized template, each value the stack would
    * resolve at deploy time replaced by its double: the variable names are the template's own.
    */
-  function functionEnvironment(dir: string): Record<string, string> {
+  function functionEnvironment(): Record<string, string> {
     const variables = (functionProperties().Environment as { Variables: Record<string, unknown> }).Variables;
     const doubles: Record<string, string> = {
       DOCKERSHIM_AUDIT_CONFIG_PARAMETER: CONFIG_PARAMETER,
       DOCKERSHIM_AUDIT_BUCKET: s3.bucket,
       DOCKERSHIM_AUDIT_KMS_KEY_ID: `arn:aws:kms:us-east-1:${ACCOUNT}:key/1234abcd-12ab-34cd-56ef-1234567890ab`,
       DOCKERSHIM_AUDIT_WEBHOOK_SECRET_ARN: WEBHOOK_SECRET,
-      // /var/task is the bundle's folder in Lambda; here it is the asset folder.
-      DOCKERSHIM_AUDIT_TEMPLATES: join(dir, 'templates'),
     };
     return Object.fromEntries(
       Object.entries(variables).map(([name, value]) => [
@@ -187,6 +186,8 @@ describe('the bundled handler, invoked as Lambda invokes it', () => {
 
   test('a scheduled run reads the cluster, stores the evidence under the prefix and notifies', async () => {
     const dir = bundleDir();
+    // The bundle finds its templates beside itself: the function's environment does not name them.
+    expect(functionEnvironment()).not.toHaveProperty('DOCKERSHIM_AUDIT_TEMPLATES');
     const invoke = [
       'const [bundle, event] = process.argv.slice(1);',
       'const { handler } = await import(bundle);',
@@ -207,7 +208,7 @@ describe('the bundled handler, invoked as Lambda invokes it', () => {
           AWS_ENDPOINT_URL_S3: s3.endpoint,
           AWS_CONFIG_FILE: '/nonexistent',
           AWS_SHARED_CREDENTIALS_FILE: '/nonexistent',
-          ...functionEnvironment(dir),
+          ...functionEnvironment(),
         },
         timeout: 60_000,
       },

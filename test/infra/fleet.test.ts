@@ -159,8 +159,9 @@ describe('fleet mode (fleetMode: stepfunctions)', () => {
     });
   });
 
-  test('reserved concurrency lets the map run at its full concurrency', () => {
-    template.hasResourceProperties('AWS::Lambda::Function', { ReservedConcurrentExecutions: 25 });
+  test("no reserved concurrency unless configured: the map's own limit bounds the invocations", () => {
+    const [fn] = Object.values(resourcesOf(template, 'AWS::Lambda::Function'));
+    expect(fn?.Properties).not.toHaveProperty('ReservedConcurrentExecutions');
   });
 
   test('the schedule starts the state machine, not the function', () => {

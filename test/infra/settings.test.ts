@@ -43,9 +43,13 @@ describe('deployment settings from context', () => {
       createAccessEntries: false,
       fleet: { mode: 'single', maxConcurrency: 10, toleratedFailurePercentage: 100 },
       tracing: false,
+      sourceMaps: false,
     });
     expect(settings.alarmTopicArn).toBeUndefined();
     expect(settings.vpc).toBeUndefined();
+    expect(settings.reservedConcurrency).toBeUndefined();
+    expect(settings.snsTopicKeyArn).toBeUndefined();
+    expect(settings.linkSigningSecretArn).toBeUndefined();
     expect(settings.service).toEqual({
       clusters: CLUSTERS,
       clusterConcurrency: 4,
@@ -147,6 +151,14 @@ describe('deployment settings from context', () => {
       'the same number of subnets in each',
     ],
     [{ clusters: '[{"name": ' }, 'not valid JSON'],
+    [{ reservedConcurrency: 0 }, 'reservedConcurrency must be an integer from 1 to 1000'],
+    [{ sourceMaps: 'yes' }, 'sourceMaps must be true or false'],
+    [{ snsTopicKeyArn: 'alias/aws/sns' }, 'snsTopicKeyArn must be a KMS key ARN'],
+    [
+      { snsTopicKeyArn: 'arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab' },
+      'snsTopicKeyArn is set, but notify.snsTopicArn is not',
+    ],
+    [{ linkSigningSecretArn: 'link-signer' }, 'linkSigningSecretArn must be a Secrets Manager secret ARN'],
   ])('refuses %j', (context, message) => {
     expect(configErrorOf(() => settingsFrom(context)).message).toContain(message);
   });

@@ -12,6 +12,7 @@ const KUBECONFIG_SECRET = `arn:aws:secretsmanager:eu-west-1:${ACCOUNT}:secret:do
 const CROSS_ACCOUNT_ROLE = 'arn:aws:iam::210987654321:role/dockershim-audit-reader';
 const PARAMETER_KEY = 'arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab';
 const TOPIC = `arn:aws:sns:eu-west-1:${ACCOUNT}:audit-mail`;
+const TOPIC_KEY = `arn:aws:kms:eu-west-1:${ACCOUNT}:key/0000aaaa-11bb-22cc-33dd-444444eeeeee`;
 
 /** One of each kind of cluster entry, so every IAM statement has something to name. */
 const FLEET = [
@@ -62,8 +63,23 @@ describe('the stack as cdk.json describes it (single mode)', () => {
       Handler: 'index.handler',
       MemorySize: 1024,
       Timeout: 900,
-      ReservedConcurrentExecutions: 1,
     });
+  });
+
+  test('no reserved concurrency unless configured: accounts with a low quota cannot reserve any', () => {
+    const fn = onlyResourceOf(template, 'AWS::Lambda::Function');
+    expect(fn.Properties).not.toHaveProperty('ReservedConcurrentExecutions');
+    synth({ reservedConcurrency: 2 }).template.hasResourceProperties('AWS::Lambda::Function', {
+      ReservedConcurrentExecutions: 2,
+    });
+  });
+
+  test('no source maps by default; an option turns them on', () => {
+    const variables = (fn: { Properties: Record<string, unknown> }) =>
+      (fn.Properties.Environment as { Variables: Record<string, unknown> }).Variables;
+    expect(variables(onlyResourceOf(template, 'AWS::Lambda::Function'))).not.toHaveProperty('NODE_OPTIONS');
+    const withMaps = onlyResourceOf(synth({ sourceMaps: true }).template, 'AWS::Lambda::Function');
+    expect(variables(withMaps).NODE_OPTIONS).toBe('--enable-source-maps');
   });
 
   test('the function gets the environment the handler reads', () => {
@@ -78,9 +94,7 @@ describe('the stack as cdk.json describes it (single mode)', () => {
       'DOCKERSHIM_AUDIT_KMS_KEY_ID',
       'DOCKERSHIM_AUDIT_LINK_EXPIRY_SECONDS',
       'DOCKERSHIM_AUDIT_PREFIX',
-      'DOCKERSHIM_AUDIT_TEMPLATES',
       'DOCKERSHIM_AUDIT_WEBHOOK_SECRET_ARN',
-      'NODE_OPTIONS',
     ]);
     expect(variables.DOCKERSHIM_AUDIT_CONFIG_PARAMETER).toEqual({ Ref: config.id });
     expect(variables.DOCKERSHIM_AUDIT_BUCKET).toEqual({ Ref: bucket });
@@ -88,7 +102,6 @@ describe('the stack as cdk.json describes it (single mode)', () => {
     expect(flatten(variables.DOCKERSHIM_AUDIT_KMS_KEY_ID)).toMatch(/^<EvidenceKey\w+\.Arn>$/);
     expect(variables.DOCKERSHIM_AUDIT_LINK_EXPIRY_SECONDS).toBe('604800');
     expect(flatten(variables.DOCKERSHIM_AUDIT_WEBHOOK_SECRET_ARN)).toMatch(/^<WebhookSecret\w+>$/);
-    expect(variables.DOCKERSHIM_AUDIT_TEMPLATES).toBe('/var/task/templates');
   });
 
   test("the SSM parameter holds cdk.json's service settings as the handler will read them", () => {
@@ -331,6 +344,7 @@ describe('least privilege, for a fleet with every kind of cluster', () => {
       clusters: FLEET,
       secretsKmsKeyArns: [PARAMETER_KEY],
       notify: { notify: 'changes', snsTopicArn: TOPIC },
+      snsTopicKeyArn: TOPIC_KEY,
     }).template;
   });
 
@@ -395,21 +409,30 @@ describe('least privilege, for a fleet with every kind of cluster', () => {
         asList(entry.Action as string | string[]).includes('s3:DeleteObject'),
       ),
     ).toHaveLength(1);
+    // SSE-KMS needs a data key to write and Decrypt to read; nothing calls kms:Encrypt.
     expect(statement(template, 'UseEvidenceKey')).toMatchObject({
-      Action: ['kms:Decrypt', 'kms:Encrypt', 'kms:GenerateDataKey'],
+      Action: ['kms:Decrypt', 'kms:GenerateDataKey'],
       Resource: [expect.stringMatching(/^<EvidenceKey\w+\.Arn>$/)],
     });
+    expect(policyStatements(template).flatMap((entry) => asList(entry.Action))).not.toContain('kms:Encrypt');
   });
 
-  test('Publish on the e-mail topic of the notify settings', () => {
+  test('Publish on the e-mail topic of the notify settings, and its key when the topic is encrypted', () => {
     expect(statement(template, 'PublishEmail')).toMatchObject({ Action: ['sns:Publish'], Resource: [TOPIC] });
+    expect(statement(template, 'PublishToEncryptedTopic')).toMatchObject({
+      Action: ['kms:Decrypt', 'kms:GenerateDataKey*'],
+      Resource: [TOPIC_KEY],
+    });
   });
 
   test('no statement grants eks, sts, secretsmanager, ssm, s3, kms or sns on "*", nor any action wildcard', () => {
     for (const entry of policyStatements(template)) {
       const actions = asList(entry.Action as string | string[]);
       const resources = asList(entry.Resource).map(flatten);
-      for (const action of actions) expect(action, JSON.stringify(entry)).not.toContain('*');
+      // The one documented exception: SNS asks for kms:GenerateDataKey* on an encrypted topic's key.
+      const allowed = entry.Sid === 'PublishToEncryptedTopic' ? ['kms:GenerateDataKey*'] : [];
+      for (const action of actions.filter((action) => !allowed.includes(action)))
+        expect(action, JSON.stringify(entry)).not.toContain('*');
       if (actions.some((action) => /^(eks|sts|secretsmanager|ssm|s3|kms|sns):/.test(action))) {
         expect(resources, JSON.stringify(entry)).not.toContain('*');
       }
@@ -537,6 +560,15 @@ describe('options', () => {
     expect(
       (group.Properties.SecurityGroupEgress as Array<{ FromPort: number }>).map((rule) => rule.FromPort),
     ).toEqual([443, 6443]);
+  });
+
+  test('a link signing secret: the function is told where it is and may read it', () => {
+    const secret = `arn:aws:secretsmanager:eu-west-1:${ACCOUNT}:secret:dockershim-audit/link-signer-AbCdEf`;
+    const { template } = synth({ linkSigningSecretArn: secret });
+    const fn = onlyResourceOf(template, 'AWS::Lambda::Function');
+    const variables = (fn.Properties.Environment as { Variables: Record<string, unknown> }).Variables;
+    expect(variables.DOCKERSHIM_AUDIT_LINK_SIGNING_SECRET_ARN).toBe(secret);
+    expect(statement(template, 'ReadListedSecrets').Resource).toContain(secret);
   });
 
   test('X-Ray tracing when asked for', () => {

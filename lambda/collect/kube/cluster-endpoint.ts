@@ -15,5 +15,7 @@ export interface ClusterEndpoint {
   identity?: string;
   /** The kubeconfig says insecure-skip-tls-verify: the server's certificate is not checked. */
   insecureSkipTlsVerify?: boolean;
+  /** Credential material the endpoint was built with (client key, token, password): registered for redaction, never shown. */
+  secrets?: readonly string[];
   close(): void;
 }

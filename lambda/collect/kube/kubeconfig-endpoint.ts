@@ -180,6 +180,13 @@ export async function kubeconfigEndpoint(
     context,
     ...(user !== undefined && { identity: `kubeconfig user ${user.name}` }),
     ...(cluster.insecureSkipTlsVerify && { insecureSkipTlsVerify: true }),
+    secrets: [
+      user?.token,
+      user?.password,
+      user?.keyData,
+      ...Object.values(user?.authProvider?.config ?? {}),
+      ...[options.key, options.pfx, options.passphrase].map((value) => value?.toString()),
+    ].filter((value): value is string => value !== undefined),
     async authorize(requestSignal = signal) {
       // Asked per request: exec plugins and token files rotate credentials during long runs.
       const fresh: RequestOptions = {};
