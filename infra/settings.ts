@@ -1,6 +1,3 @@
-import { DEFAULT_CLUSTER_CONCURRENCY } from '../lambda/audit/run-fleet.ts';
-import { RESPONSE_LIMIT_MB } from '../lambda/collect/kube/api-client.ts';
-import { DEFAULT_CLUSTER_TIMEOUT_SECONDS } from '../lambda/collect/kubernetes-source.ts';
 import { ConfigError } from '../lambda/config/errors.ts';
 import {
   boolean,
@@ -10,8 +7,14 @@ import {
   SECRET_ARN,
   SERVICE_KEYS,
 } from '../lambda/config/lambda-config.ts';
+import {
+  DEFAULT_CLUSTER_CONCURRENCY,
+  DEFAULT_CLUSTER_TIMEOUT_SECONDS,
+  MAX_LINK_SECONDS,
+  MIN_LINK_SECONDS,
+  RESPONSE_LIMIT_MB,
+} from '../lambda/defaults.ts';
 import { isRecord } from '../lambda/kube/objects.ts';
-import { MAX_LINK_SECONDS, MIN_LINK_SECONDS } from '../lambda/store/report-store.ts';
 
 /**
  * Every deployment setting comes from CDK context: cdk.json's `context`, or `-c key=value` on

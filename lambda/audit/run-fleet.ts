@@ -1,5 +1,6 @@
 import type { ClusterSource } from '../collect/cluster-source.ts';
 import { forEachLimit } from '../concurrency.ts';
+import { DEFAULT_CLUSTER_CONCURRENCY } from '../defaults.ts';
 import { describeError } from '../errors.ts';
 import { Redactor } from '../redact.ts';
 import type { ClusterReport } from '../report/model.ts';
@@ -18,10 +19,6 @@ export interface FleetOptions {
   /** The run's secrets; sources add the credentials they load. Without it, only shapes are redacted. */
   secrets?: Redactor;
 }
-
-export const DEFAULT_CLUSTER_CONCURRENCY = 4;
-/** More clusters at once than this only multiplies memory and API load; fleet mode scales further. */
-export const MAX_CLUSTER_CONCURRENCY = 64;
 
 /**
  * Audits one cluster. A source that fails, even by throwing, yields a `failed` cluster, never a

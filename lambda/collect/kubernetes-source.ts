@@ -1,5 +1,6 @@
 import type { CollectionOutcome } from '../audit/cluster-audit.ts';
 import { forEachLimit, untilAborted } from '../concurrency.ts';
+import { DEFAULT_CLUSTER_TIMEOUT_SECONDS } from '../defaults.ts';
 import { describeError, jsonKind } from '../errors.ts';
 import { isRecord, type KubeObject } from '../kube/objects.ts';
 import { headerSecrets, type Redactor } from '../redact.ts';
@@ -48,9 +49,6 @@ export const CONFIG_MAP_PAGE_SIZE = 100;
 export function pageSizeFor(kind: string, pageSize = DEFAULT_PAGE_SIZE): number {
   return kind === 'ConfigMap' ? Math.min(pageSize, CONFIG_MAP_PAGE_SIZE) : pageSize;
 }
-export const DEFAULT_CLUSTER_TIMEOUT_SECONDS = 600;
-/** A day: longer than any audit needs, and far below what a timer can hold (2^31 ms, 24.8 days). */
-export const MAX_CLUSTER_TIMEOUT_SECONDS = 86_400;
 export const DEFAULT_CLUSTER_DEADLINE_MS = DEFAULT_CLUSTER_TIMEOUT_SECONDS * 1000;
 const KUBELET_CONFIG_CONCURRENCY = 8;
 

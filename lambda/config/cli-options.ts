@@ -1,15 +1,18 @@
 import { parseArgs } from 'node:util';
-import { DEFAULT_CLUSTER_CONCURRENCY, MAX_CLUSTER_CONCURRENCY } from '../audit/run-fleet.ts';
-import { RESPONSE_LIMIT_MB } from '../collect/kube/api-client.ts';
 import {
+  DEFAULT_CLUSTER_CONCURRENCY,
   DEFAULT_CLUSTER_TIMEOUT_SECONDS,
+  MAX_CLUSTER_CONCURRENCY,
   MAX_CLUSTER_TIMEOUT_SECONDS,
-} from '../collect/kubernetes-source.ts';
+  MAX_LINK_SECONDS,
+  MIN_LINK_SECONDS,
+  REPORT_FORMATS,
+  RESPONSE_LIMIT_MB,
+  type ReportFormat,
+} from '../defaults.ts';
 import { UsageError } from '../errors.ts';
-import { REPORT_FORMATS, type ReportFormat } from '../report/render.ts';
 import { isSeverity, SEVERITIES, type Severity } from '../rules/severity.ts';
 import { parseStoreLocation, type StoreLocation } from '../store/open-store.ts';
-import { MAX_LINK_SECONDS, MIN_LINK_SECONDS } from '../store/report-store.ts';
 import { isRunId } from '../store/run-history.ts';
 import {
   type NotifyOptions,

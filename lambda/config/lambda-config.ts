@@ -1,9 +1,10 @@
-import { DEFAULT_CLUSTER_CONCURRENCY, MAX_CLUSTER_CONCURRENCY } from '../audit/run-fleet.ts';
-import { RESPONSE_LIMIT_MB } from '../collect/kube/api-client.ts';
 import {
+  DEFAULT_CLUSTER_CONCURRENCY,
   DEFAULT_CLUSTER_TIMEOUT_SECONDS,
+  MAX_CLUSTER_CONCURRENCY,
   MAX_CLUSTER_TIMEOUT_SECONDS,
-} from '../collect/kubernetes-source.ts';
+  RESPONSE_LIMIT_MB,
+} from '../defaults.ts';
 import { isRecord } from '../kube/objects.ts';
 import { type PolicyConfig, parsePolicyConfig } from './audit-config.ts';
 import { ConfigError } from './errors.ts';

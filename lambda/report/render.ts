@@ -3,15 +3,13 @@ import { readdir, readFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Handlebars from 'handlebars';
+import { REPORT_FORMATS, type ReportFormat } from '../defaults.ts';
 import { escapeMarkdown, escapeStrings } from './escape.ts';
 import { type ManifestLink, sha256Hex } from './manifest.ts';
 import type { DiffDocument, Report } from './model.ts';
 import type { ProgressHistory } from './progress.ts';
 import { buildReportView, type ViewInput } from './view-model.ts';
 
-export const ReportFormat = { json: 'json', html: 'html', md: 'md' } as const;
-export type ReportFormat = (typeof ReportFormat)[keyof typeof ReportFormat];
-export const REPORT_FORMATS: readonly ReportFormat[] = ['json', 'html', 'md'];
 const DIFF_ARTIFACT = 'diff.json';
 
 export interface Artifact {

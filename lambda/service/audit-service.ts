@@ -8,6 +8,7 @@ import { ConfigError } from '../config/errors.ts';
 import type { AuditServiceConfig, ClusterEntry } from '../config/lambda-config.ts';
 import { ServiceEnv, type ServiceEnvironment } from '../config/service-environment.ts';
 import { readStoredText } from '../config/stored-text.ts';
+import { REPORT_FORMATS } from '../defaults.ts';
 import { describeError } from '../errors.ts';
 import { isRecord } from '../kube/objects.ts';
 import type { NotifySettings } from '../notify/settings.ts';
@@ -15,7 +16,6 @@ import { type PublishOptions, publishRun, runScan, type ScanResult } from '../pi
 import type { Redactor } from '../redact.ts';
 import { newRunId } from '../report/assemble.ts';
 import { type ClusterReport, ClusterStatus } from '../report/model.ts';
-import { REPORT_FORMATS } from '../report/render.ts';
 import { agentConfigMapNames } from '../rules/agents/agent-catalog.ts';
 import { openStore } from '../store/open-store.ts';
 import { chainedRun } from '../store/publish-run.ts';

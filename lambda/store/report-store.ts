@@ -1,8 +1,3 @@
-/** SigV4 presigned URLs live at most seven days; links to stored reports never ask for more. */
-export const MAX_LINK_SECONDS = 7 * 24 * 3600;
-/** A link that expires before anyone can open it is a mistake, not a setting. */
-export const MIN_LINK_SECONDS = 60;
-
 /**
  * A condition on a write, as S3 conditional requests have them: create only when nothing is
  * under the key (`If-None-Match: *`), or replace only the version that was read (`If-Match`).

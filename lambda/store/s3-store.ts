@@ -7,15 +7,10 @@ import {
   type S3ClientConfig,
 } from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
+import { MAX_LINK_SECONDS } from '../defaults.ts';
 import { describeError } from '../errors.ts';
 import { StoreError, WriteConflictError } from './errors.ts';
-import {
-  MAX_LINK_SECONDS,
-  type ReportLink,
-  type ReportStore,
-  type VersionedObject,
-  type WriteCondition,
-} from './report-store.ts';
+import type { ReportLink, ReportStore, VersionedObject, WriteCondition } from './report-store.ts';
 
 export const DEFAULT_LINK_SECONDS = MAX_LINK_SECONDS;
 /** Attempts per request, the first included: S3's 5xx, throttling and network errors are retried with backoff. */

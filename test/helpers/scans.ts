@@ -2,9 +2,9 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { defaultPolicy } from '../../lambda/audit/policy.ts';
 import { ManifestSource } from '../../lambda/collect/manifest-source.ts';
+import { REPORT_FORMATS } from '../../lambda/defaults.ts';
 import type { KubeObject } from '../../lambda/kube/objects.ts';
 import { runScan, type ScanRequest, type ScanResult } from '../../lambda/pipeline.ts';
-import { REPORT_FORMATS } from '../../lambda/report/render.ts';
 import type { ReportStore } from '../../lambda/store/report-store.ts';
 import { daemonSet, node, podSpec } from './objects.ts';
 

@@ -3,6 +3,7 @@ import { request as httpsRequest } from 'node:https';
 import type { Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import { untilAborted } from '../../concurrency.ts';
+import { RESPONSE_LIMIT_MB } from '../../defaults.ts';
 import { AuditError, describeError, jsonKind } from '../../errors.ts';
 import { isRecord } from '../../kube/objects.ts';
 import { parseRetryAfter } from '../../retry-after.ts';
@@ -32,13 +33,6 @@ export const DEFAULT_RETRY_POLICY: RetryPolicy = {
   requestTimeoutMs: 30_000,
 };
 
-/**
- * The largest answer read, in MiB, counted after gzip is inflated. A page of 500 large objects
- * is a few MB; an answer far past that is a broken proxy or a hostile server, and buffering it
- * (then parsing it, at several times its size) would take the process down with it. At most
- * 256: V8 cannot hold a string much past 512 MB, and the parse needs room besides.
- */
-export const RESPONSE_LIMIT_MB = { default: 64, min: 1, max: 256 } as const;
 const MIB = 1024 * 1024;
 /** An error's body is a Status object: its message is all that is read, and a few KB hold it. */
 const ERROR_BODY_BYTES = 64 * 1024;
