@@ -12,15 +12,16 @@ import {
 import { ManifestSource } from './collect/manifest-source.ts';
 import { kubeconfigContextSources } from './collect/sources.ts';
 import { applyPolicyConfig, loadPolicyConfig } from './config/audit-config.ts';
+import { helpText, isHelpTopic } from './config/cli-help.ts';
 import {
   type CliCommand,
-  HELP,
   type PlanOptions,
   parseCommandLine,
   type RepairOptions,
   type ScanOptions,
   type VerifyOptions,
 } from './config/cli-options.ts';
+import { ExitCode } from './config/cli-spec.ts';
 import { notifySettingsFromEnv } from './config/notify-options.ts';
 import { AuditError, describeError, UsageError } from './errors.ts';
 import { describeOutcome, notifySecrets } from './notify/notify-run.ts';
@@ -42,9 +43,6 @@ import { openStore } from './store/open-store.ts';
 import { repairHead } from './store/repair.ts';
 import { verifyStore } from './store/verify.ts';
 import { TOOL_VERSION } from './version.ts';
-
-/** Exit codes, as README documents them. */
-export const ExitCode = { ok: 0, incomplete: 1, usage: 2, failOn: 3, tampered: 4 } as const;
 
 export interface CliIO {
   stdout(text: string): void;
@@ -70,16 +68,9 @@ export async function main(argv: readonly string[], io: CliIO = processIO()): Pr
   }
   switch (command.command) {
     case 'help':
-      io.stdout(
-        command.topic === 'scan' ||
-          command.topic === 'rules' ||
-          command.topic === 'verify' ||
-          command.topic === 'repair' ||
-          command.topic === 'plan'
-          ? HELP[command.topic]
-          : HELP.main,
-      );
-      return command.topic && !(command.topic in HELP) ? ExitCode.usage : ExitCode.ok;
+      // An unknown topic prints the main help and exits as a usage error.
+      io.stdout(helpText(command.topic !== undefined && isHelpTopic(command.topic) ? command.topic : 'main'));
+      return command.topic !== undefined && !isHelpTopic(command.topic) ? ExitCode.usage : ExitCode.ok;
     case 'version':
       io.stdout(TOOL_VERSION);
       return ExitCode.ok;

@@ -1,28 +1,11 @@
 import { parseArgs } from 'node:util';
-import {
-  DEFAULT_CLUSTER_CONCURRENCY,
-  DEFAULT_CLUSTER_TIMEOUT_SECONDS,
-  MAX_CLUSTER_CONCURRENCY,
-  MAX_CLUSTER_TIMEOUT_SECONDS,
-  MAX_LINK_SECONDS,
-  MIN_LINK_SECONDS,
-  REPORT_FORMATS,
-  RESPONSE_LIMIT_MB,
-  type ReportFormat,
-} from '../defaults.ts';
+import { MAX_LINK_SECONDS, MIN_LINK_SECONDS, REPORT_FORMATS, type ReportFormat } from '../defaults.ts';
 import { UsageError } from '../errors.ts';
 import { isSeverity, SEVERITIES, type Severity } from '../rules/severity.ts';
 import { parseStoreLocation, type StoreLocation } from '../store/open-store.ts';
 import { isRunId } from '../store/run-history.ts';
-import {
-  type NotifyOptions,
-  parseNotifyFlags,
-  WEBHOOK_SECRET_ENV,
-  WEBHOOK_URL_ENV,
-} from './notify-options.ts';
-
-export const DEFAULT_OUT_DIR = './audit-reports';
-export const DEFAULT_MANIFEST_CLUSTER = 'manifests';
+import { OPTION, type OptionDeclaration, parseArgsSpec } from './cli-spec.ts';
+import { type NotifyOptions, parseNotifyFlags } from './notify-options.ts';
 
 export type ScanSource =
   | { type: 'manifests'; paths: string[]; clusterName: string }
@@ -90,124 +73,6 @@ export type CliCommand =
   | { command: 'help'; topic?: string }
   | { command: 'version' };
 
-export const HELP = {
-  main: `dockershim-audit: find what in your Kubernetes clusters still depends on Docker Engine.
-
-Usage:
-  dockershim-audit scan [source] [options]   audit and write the report
-  dockershim-audit plan [source] [options]   print the migration plan: pools, blockers, order
-  dockershim-audit verify [--store S]        check the stored runs' evidence (hash chain)
-  dockershim-audit repair [--store S]        re-derive latest.json from the verified chain
-  dockershim-audit rules [--format F]        list the rules (text, json, markdown)
-  dockershim-audit help [command]            help for a command
-  dockershim-audit --version
-
-Run "dockershim-audit scan --help" for the scan options, "dockershim-audit plan --help" for the plan's.
-Exit codes: 0 done, 1 error or incomplete input, 2 usage error, 3 findings at or above --fail-on,
-4 verify found evidence that is not whole (changed, missing, added, or outside the chain).`,
-  scan: `Usage: dockershim-audit scan [source] [options]
-
-Sources (with none: the current kubeconfig context, or the bundled demo when there is
-no kubeconfig at all):
-  --kubeconfig PATH     a kubeconfig (default: $KUBECONFIG, then ~/.kube/config)
-  --context NAME        a context to audit; repeat it for several clusters
-  --all-contexts        every context of the kubeconfig, a few clusters at a time
-  --manifests PATH...   YAML or JSON manifests, or kubectl -o json|yaml snapshots.
-                        Files or folders (read recursively); "-" reads standard input.
-  --demo                the bundled demo snapshot (a mixed Docker/containerd cluster)
-
-Live clusters:
-  --cluster-timeout S   per-cluster deadline in seconds, connecting and credential plugins
-                        included (default: ${DEFAULT_CLUSTER_TIMEOUT_SECONDS}, at most ${MAX_CLUSTER_TIMEOUT_SECONDS})
-  --concurrency N       clusters read at once (default: ${DEFAULT_CLUSTER_CONCURRENCY})
-  --max-response-mb N   largest API answer read, MiB after gzip (default: ${RESPONSE_LIMIT_MB.default});
-                        a larger one fails its list
-  --kubelet-config      also read each kubelet's configz through the node proxy
-                        (needs nodes/proxy, a powerful permission: see README)
-
-Options:
-  --cluster-name NAME   name of the cluster the manifests describe (default: ${DEFAULT_MANIFEST_CLUSTER})
-  --out DIR             folder for report.json, report.html, report.md, diff.json (default: ${DEFAULT_OUT_DIR})
-  --store LOCATION      where every run is kept and the previous one is read from:
-                        s3://BUCKET/PREFIX or a folder (default: the --out folder)
-  --kms-key-id KEY      encrypt stored objects with SSE-KMS under KEY (S3 stores)
-  --link-expiry TIME    how long links to a stored S3 report stay valid: 3600, 12h, 7d (default and most: 7d)
-  --format LIST         formats to write, comma-separated: ${REPORT_FORMATS.join(',')} (default: all)
-  --config FILE         policy file: severity overrides, exemptions, extra agent signatures
-  --fail-on SEVERITY    exit 3 when a finding at or above SEVERITY exists (${SEVERITIES.join(', ')})
-  --quiet               print only errors
-  -h, --help            this help
-
-Notifications (what changed since the previous run):
-  --webhook URL         post to this webhook (or set ${WEBHOOK_URL_ENV})
-  --webhook-format F    slack, teams or generic (default: from the URL's host, else generic);
-                        generic is signed with ${WEBHOOK_SECRET_ENV}
-  --notify WHEN         changes (default: when something changed, and on the first run),
-                        always, or never
-  --sns-topic ARN       also publish an e-mail summary to this SNS topic
-
-Exit codes: 0 done, 1 error or incomplete input (a file or cluster could not be read),
-2 usage error, 3 findings at or above --fail-on.
-
-Examples:
-  dockershim-audit scan --manifests k8s/ --fail-on high
-  dockershim-audit scan --manifests k8s/ --store s3://audit-evidence/prod --kms-key-id alias/audit
-  kubectl get pods,daemonsets,deployments,nodes -A -o json | dockershim-audit scan --manifests -`,
-  plan: `Usage: dockershim-audit plan [source] [options]
-
-Prints the migration plan of each cluster: node pools (EKS node groups, Karpenter pools,
-GKE node pools, AKS agent pools, kops instance groups, or runtime and kubelet version),
-which are ready to leave Docker Engine, what blocks the others and what a drain risks,
-in the order to go. Reads like scan; writes and stores nothing.
-
-Sources: as for scan (--kubeconfig, --context, --all-contexts, --manifests, --demo;
-with none: the current kubeconfig context, or the bundled demo). For a snapshot, include
-nodes and PodDisruptionBudgets: kubectl get nodes,pods,daemonsets,deployments,pdb -A -o json
-
-Options:
-  --cluster-name NAME   name of the cluster the manifests describe (default: ${DEFAULT_MANIFEST_CLUSTER})
-  --cluster-timeout S   per-cluster deadline in seconds (default: ${DEFAULT_CLUSTER_TIMEOUT_SECONDS})
-  --concurrency N       clusters read at once (default: ${DEFAULT_CLUSTER_CONCURRENCY})
-  --max-response-mb N   largest API answer read, MiB after gzip (default: ${RESPONSE_LIMIT_MB.default})
-  --kubelet-config      also read each kubelet's configz (needs nodes/proxy)
-  --config FILE         policy file: exemptions, severity overrides, plan.poolLabels
-  --runbooks            also print each pool's runbook (commands to paste)
-  --format F            text (default) or json (the report's migration objects)
-  --quiet               no progress lines
-  -h, --help            this help
-
-Exit codes: 0 done, 1 a cluster could not be read completely (no pool is called ready then),
-2 usage error.`,
-  verify: `Usage: dockershim-audit verify [--store LOCATION] [--quiet]
-
-Walks the hash chain of the stored runs from the latest back to the first: every artifact
-must match the SHA-256 in its run's manifest, and every manifest the hash the next run
-recorded. Names each artifact that was changed, removed or added.
-
-Every run folder the chain does not reach is a problem too, with the reason: a publish that
-failed before the run was complete, a fork, or a chain that was cut.
-
-  --store LOCATION      s3://BUCKET/PREFIX or a folder (default: ${DEFAULT_OUT_DIR})
-  --quiet               print only problems
-
-Exit codes: 0 intact, 1 the store could not be read, 2 usage error, 4 evidence that is not whole.`,
-  repair: `Usage: dockershim-audit repair [--store LOCATION] [--run RUN_ID]
-
-When latest.json (the head of the chain) is missing or unreadable, scan stores nothing rather
-than start a second chain. repair writes latest.json again: it names the newest run of the
-stored chain, after verifying that chain back to its first run. No run is changed. With
-several runs that are each the newest of a chain (a fork), name the one to keep with --run.
-
-  --store LOCATION      s3://BUCKET/PREFIX or a folder (default: ${DEFAULT_OUT_DIR})
-  --run RUN_ID          the run latest.json should name
-
-Exit codes: 0 repaired or nothing to repair, 1 refused (the reason and a hint say why), 2 usage error.`,
-  rules: `Usage: dockershim-audit rules [--format text|json|markdown]
-
-Lists every rule with its id, severity and title (json and markdown add the rationale,
-remediation and references).`,
-} as const;
-
 export function parseCommandLine(argv: readonly string[]): CliCommand {
   const [first, ...rest] = argv;
   if (first === undefined || first === '-h' || first === '--help') return { command: 'help' };
@@ -224,23 +89,6 @@ export function parseCommandLine(argv: readonly string[]): CliCommand {
     'Commands: scan, plan, verify, repair, rules, help. Run "dockershim-audit --help".',
   );
 }
-
-/** The flags that choose what is read, shared by scan and plan. */
-const SOURCE_FLAGS: OptionSpec = {
-  manifests: { type: 'string', multiple: true },
-  demo: { type: 'boolean' },
-  kubeconfig: { type: 'string' },
-  context: { type: 'string', multiple: true },
-  'all-contexts': { type: 'boolean' },
-  'kubelet-config': { type: 'boolean' },
-  'cluster-timeout': { type: 'string' },
-  concurrency: { type: 'string' },
-  'max-response-mb': { type: 'string' },
-  'cluster-name': { type: 'string' },
-  config: { type: 'string' },
-  quiet: { type: 'boolean', short: 'q' },
-  help: { type: 'boolean', short: 'h' },
-};
 
 type ParsedFlags = ReturnType<typeof parseStrict>['values'];
 
@@ -279,7 +127,7 @@ function sourceOf(
         ? {
             type: 'manifests',
             paths: manifests,
-            clusterName: nonEmpty(values['cluster-name'], '--cluster-name') ?? DEFAULT_MANIFEST_CLUSTER,
+            clusterName: nonEmpty(values['cluster-name'], '--cluster-name') ?? OPTION.clusterName.default,
           }
         : values.demo
           ? { type: 'demo' }
@@ -294,43 +142,17 @@ function sourceOf(
             : { type: 'default' },
     live: {
       readKubeletConfig: values['kubelet-config'] === true,
-      clusterTimeoutSeconds: wholeNumber(values['cluster-timeout'], '--cluster-timeout', {
-        fallback: DEFAULT_CLUSTER_TIMEOUT_SECONDS,
-        min: 1,
-        max: MAX_CLUSTER_TIMEOUT_SECONDS,
-        unit: 'seconds',
-      }),
-      concurrency: wholeNumber(values.concurrency, '--concurrency', {
-        fallback: DEFAULT_CLUSTER_CONCURRENCY,
-        min: 1,
-        max: MAX_CLUSTER_CONCURRENCY,
-      }),
-      maxResponseMegabytes: wholeNumber(values['max-response-mb'], '--max-response-mb', {
-        fallback: RESPONSE_LIMIT_MB.default,
-        min: RESPONSE_LIMIT_MB.min,
-        max: RESPONSE_LIMIT_MB.max,
-        unit: 'MiB',
-      }),
+      clusterTimeoutSeconds: wholeNumber(values, OPTION.clusterTimeout),
+      concurrency: wholeNumber(values, OPTION.concurrency),
+      maxResponseMegabytes: wholeNumber(values, OPTION.maxResponseMb),
     },
   };
 }
 
 function parseScan(argv: readonly string[]): CliCommand {
-  const { values, positionals } = parseStrict(argv, {
-    ...SOURCE_FLAGS,
-    out: { type: 'string' },
-    store: { type: 'string' },
-    'kms-key-id': { type: 'string' },
-    'link-expiry': { type: 'string' },
-    format: { type: 'string' },
-    'fail-on': { type: 'string' },
-    webhook: { type: 'string' },
-    'webhook-format': { type: 'string' },
-    notify: { type: 'string' },
-    'sns-topic': { type: 'string' },
-  });
+  const { values, positionals } = parseStrict(argv, parseArgsSpec('scan'));
   if (values.help) return { command: 'help', topic: 'scan' };
-  const outDir = nonEmpty(values.out, '--out') ?? DEFAULT_OUT_DIR;
+  const outDir = nonEmpty(values.out, '--out') ?? OPTION.out.default;
   const store = nonEmpty(values.store, '--store');
   const options: ScanOptions = {
     ...sourceOf(values, positionals),
@@ -364,14 +186,9 @@ function parseScan(argv: readonly string[]): CliCommand {
 }
 
 function parsePlan(argv: readonly string[]): CliCommand {
-  const { values, positionals } = parseStrict(argv, {
-    ...SOURCE_FLAGS,
-    runbooks: { type: 'boolean' },
-    format: { type: 'string' },
-  });
+  const { values, positionals } = parseStrict(argv, parseArgsSpec('plan'));
   if (values.help) return { command: 'help', topic: 'plan' };
-  const format = (values.format as string | undefined) ?? 'text';
-  if (format !== 'text' && format !== 'json') throw new UsageError('--format must be text or json');
+  const format = oneOf(values, OPTION.planFormat);
   const options: PlanOptions = {
     ...sourceOf(values, positionals),
     format,
@@ -384,43 +201,28 @@ function parsePlan(argv: readonly string[]): CliCommand {
 }
 
 function parseRules(argv: readonly string[]): CliCommand {
-  const { values, positionals } = parseStrict(argv, {
-    format: { type: 'string' },
-    help: { type: 'boolean', short: 'h' },
-  });
+  const { values, positionals } = parseStrict(argv, parseArgsSpec('rules'));
   if (values.help) return { command: 'help', topic: 'rules' };
   if (positionals.length > 0) throw new UsageError(`unexpected argument "${positionals[0]}"`);
-  const format = (values.format as string | undefined) ?? 'text';
-  if (format !== 'text' && format !== 'json' && format !== 'markdown') {
-    throw new UsageError('--format must be text, json or markdown');
-  }
-  return { command: 'rules', format };
+  return { command: 'rules', format: oneOf(values, OPTION.rulesFormat) };
 }
 
 function parseVerify(argv: readonly string[]): CliCommand {
-  const { values, positionals } = parseStrict(argv, {
-    store: { type: 'string' },
-    quiet: { type: 'boolean', short: 'q' },
-    help: { type: 'boolean', short: 'h' },
-  });
+  const { values, positionals } = parseStrict(argv, parseArgsSpec('verify'));
   if (values.help) return { command: 'help', topic: 'verify' };
   if (positionals.length > 0)
     throw new UsageError(`unexpected argument "${positionals[0]}"`, 'Name the store with --store LOCATION.');
   return {
     command: 'verify',
     options: {
-      store: parseStoreLocation(nonEmpty(values.store, '--store') ?? DEFAULT_OUT_DIR),
+      store: parseStoreLocation(nonEmpty(values.store, '--store') ?? OPTION.store.default),
       quiet: values.quiet === true,
     },
   };
 }
 
 function parseRepair(argv: readonly string[]): CliCommand {
-  const { values, positionals } = parseStrict(argv, {
-    store: { type: 'string' },
-    run: { type: 'string' },
-    help: { type: 'boolean', short: 'h' },
-  });
+  const { values, positionals } = parseStrict(argv, parseArgsSpec('repair'));
   if (values.help) return { command: 'help', topic: 'repair' };
   if (positionals.length > 0)
     throw new UsageError(`unexpected argument "${positionals[0]}"`, 'Name the store with --store LOCATION.');
@@ -430,7 +232,7 @@ function parseRepair(argv: readonly string[]): CliCommand {
   return {
     command: 'repair',
     options: {
-      store: parseStoreLocation(nonEmpty(values.store, '--store') ?? DEFAULT_OUT_DIR),
+      store: parseStoreLocation(nonEmpty(values.store, '--store') ?? OPTION.store.default),
       ...(runId !== undefined && { runId }),
     },
   };
@@ -450,9 +252,7 @@ export function parseDuration(value: string, flag: string): number {
   return seconds;
 }
 
-type OptionSpec = Record<string, { type: 'string' | 'boolean'; multiple?: boolean; short?: string }>;
-
-function parseStrict(argv: readonly string[], options: OptionSpec) {
+function parseStrict(argv: readonly string[], options: ReturnType<typeof parseArgsSpec>) {
   try {
     return parseArgs({ args: [...argv], options, allowPositionals: true, strict: true });
   } catch (error) {
@@ -473,23 +273,39 @@ function nonEmpty(value: unknown, flag: string): string | undefined {
 
 /**
  * A count or a duration, checked here rather than where it is used: a timer takes at most
- * 2^31-1 ms and fires at once past that, and 1e20 is an "integer" to Number.
+ * 2^31-1 ms and fires at once past that, and 1e20 is an "integer" to Number. The default and
+ * the bounds are the option's declaration, the same that --help and the docs show.
  */
 function wholeNumber(
-  value: unknown,
-  flag: string,
-  bounds: { fallback: number; min: number; max: number; unit?: string },
+  values: ParsedFlags,
+  option: OptionDeclaration & { default: number; range: { min: number; max: number; unit?: string } },
 ): number {
-  if (value === undefined) return bounds.fallback;
+  const value = values[option.name];
+  const flag = `--${option.name}`;
+  const { min, max, unit } = option.range;
+  if (value === undefined) return option.default;
   const text = typeof value === 'string' ? value.trim() : '';
   const number = /^\d{1,9}$/.test(text) ? Number(text) : Number.NaN;
-  if (!(number >= bounds.min && number <= bounds.max)) {
+  if (!(number >= min && number <= max)) {
     throw new UsageError(
-      `${flag} must be a whole number${bounds.unit ? ` of ${bounds.unit}` : ''} from ${bounds.min} to ${bounds.max}, not "${text || String(value)}"`,
-      `Give digits only; without the option it is ${bounds.fallback}.`,
+      `${flag} must be a whole number${unit ? ` of ${unit}` : ''} from ${min} to ${max}, not "${text || String(value)}"`,
+      `Give digits only; without the option it is ${option.default}.`,
     );
   }
   return number;
+}
+
+/** A value from the option's declared choices, else its declared default. */
+function oneOf<const T extends string>(
+  values: ParsedFlags,
+  option: OptionDeclaration & { default: T; choices: readonly T[] },
+): T {
+  const value = values[option.name] ?? option.default;
+  if (typeof value !== 'string' || !(option.choices as readonly string[]).includes(value))
+    throw new UsageError(
+      `--${option.name} must be ${option.choices.slice(0, -1).join(', ')} or ${option.choices.at(-1)}`,
+    );
+  return value as T;
 }
 
 function parseFormats(value: string | undefined): ReportFormat[] {
