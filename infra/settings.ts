@@ -5,15 +5,10 @@ import {
   integer,
   parseAuditServiceConfig,
   SECRET_ARN,
-  SERVICE_KEYS,
+  SERVICE_SETTINGS,
 } from '../lambda/config/lambda-config.ts';
-import {
-  DEFAULT_CLUSTER_CONCURRENCY,
-  DEFAULT_CLUSTER_TIMEOUT_SECONDS,
-  MAX_LINK_SECONDS,
-  MIN_LINK_SECONDS,
-  RESPONSE_LIMIT_MB,
-} from '../lambda/defaults.ts';
+import { defaultsOf, type SettingDeclaration } from '../lambda/config/setting-declaration.ts';
+import { MAX_LINK_SECONDS, MIN_LINK_SECONDS } from '../lambda/defaults.ts';
 import { isRecord } from '../lambda/kube/objects.ts';
 
 /**
@@ -46,47 +41,165 @@ export const LOG_RETENTION_DAYS = [
 /** The Kubernetes group that deploy/rbac.yaml binds to the read-only ClusterRole. */
 export const READER_GROUP = 'dockershim-audit:readers';
 
-/** The context keys this app reads, with their defaults; README's configuration reference lists each. */
-export const DEFAULTS = {
-  stackName: 'DockershimAudit',
-  clusterConcurrency: DEFAULT_CLUSTER_CONCURRENCY,
-  clusterTimeoutSeconds: DEFAULT_CLUSTER_TIMEOUT_SECONDS,
-  readKubeletConfig: false,
-  maxResponseMegabytes: RESPONSE_LIMIT_MB.default,
-  schedule: 'cron(0 3 * * ? *)',
-  scheduleTimezone: 'UTC',
-  memorySize: 1024,
-  timeoutMinutes: 15,
-  logRetentionDays: 365,
-  reportPrefix: 'audits/',
-  linkExpirySeconds: MAX_LINK_SECONDS,
-  objectLockMode: 'GOVERNANCE' as ObjectLockMode,
-  objectLockDays: 365,
-  transitionDays: 30,
-  transitionStorageClass: 'STANDARD_IA' as TransitionStorageClass,
-  stagingExpirationDays: 3,
-  webhookSecret: 'create',
-  secretsKmsKeyArns: [] as string[],
-  createAccessEntries: false,
-  fleetMode: 'single' as FleetMode,
-  fleetMaxConcurrency: 10,
-  fleetToleratedFailurePercentage: 100,
-  tracing: false,
-  sourceMaps: false,
-} as const;
+/**
+ * The deployment's own settings, declared once: SettingReader takes each default, range and
+ * list of values from here, and docs/deploy-and-configuration.md's reference is made from it
+ * with the service settings (npm run docs).
+ */
+export const DEPLOYMENT_SETTINGS = {
+  stackName: {
+    type: 'string',
+    default: 'DockershimAudit',
+    meaning: 'the CloudFormation stack',
+  },
+  schedule: {
+    type: 'string',
+    default: 'cron(0 3 * * ? *)',
+    meaning: 'an EventBridge Scheduler expression (`cron(...)` or `rate(...)`)',
+  },
+  scheduleTimezone: {
+    type: 'string',
+    default: 'UTC',
+    meaning: 'the time zone of the cron expression (`Europe/Berlin`)',
+  },
+  memorySize: {
+    type: 'integer',
+    default: 1024,
+    range: { min: 128, max: 10_240 },
+    meaning: "the function's memory, MB",
+  },
+  timeoutMinutes: {
+    type: 'integer',
+    default: 15,
+    range: { min: 1, max: 15 },
+    meaning: "the function's timeout (the handler stores what it has before it)",
+  },
+  logRetentionDays: {
+    type: 'integer',
+    default: 365,
+    values: LOG_RETENTION_DAYS,
+    meaning:
+      'CloudWatch Logs retention of the function and the state machine, and how long S3 access logs are kept',
+  },
+  reportPrefix: {
+    type: 'string',
+    default: 'audits/',
+    meaning: 'key prefix of everything the function writes in the bucket',
+  },
+  linkExpirySeconds: {
+    type: 'integer',
+    default: MAX_LINK_SECONDS,
+    range: { min: MIN_LINK_SECONDS, max: MAX_LINK_SECONDS },
+    meaning:
+      "lifetime of the presigned report link in notifications, at most 7 days; a link signed with the function's role stops working when its session ends, within hours, and the message says so: see [Report links](reports-and-evidence.md#report-links)",
+  },
+  linkSigningSecretArn: {
+    type: 'string',
+    meaning:
+      'a Secrets Manager secret holding `{"accessKeyId", "secretAccessKey"}` of an IAM user that may only read the reports: links signed with it last `linkExpirySeconds` (see [Report links](reports-and-evidence.md#report-links))',
+  },
+  objectLockMode: {
+    type: 'string',
+    default: 'GOVERNANCE',
+    values: OBJECT_LOCK_MODES,
+    meaning:
+      "the evidence bucket's Object Lock mode (see [the evidence bucket](#what-the-stack-holds-and-why))",
+  },
+  objectLockDays: {
+    type: 'integer',
+    default: 365,
+    range: { min: 1, max: 36_500 },
+    meaning: 'default retention of every object version',
+  },
+  transitionStorageClass: {
+    type: 'string',
+    default: 'STANDARD_IA',
+    values: TRANSITION_STORAGE_CLASSES,
+    meaning: 'classes that stay readable at once, so old report links and `verify` keep working',
+  },
+  transitionDays: {
+    type: 'integer',
+    default: 30,
+    range: { min: 1, max: 3650 },
+    meaning: 'age at which runs move there (Standard-IA: at least 30)',
+  },
+  stagingExpirationDays: {
+    type: 'integer',
+    default: 3,
+    range: { min: 1, max: 365 },
+    meaning:
+      'fleet mode: age at which per-cluster results expire in the staging bucket when no aggregate removed them (a failed execution)',
+  },
+  webhookSecret: {
+    type: 'string',
+    default: 'create',
+    meaning: '`create`, `none`, or the ARN of an existing secret holding `{"url", "signingSecret"?}`',
+  },
+  secretsKmsKeyArns: {
+    type: 'list',
+    default: [],
+    meaning: 'customer-managed KMS keys that encrypt kubeconfig secrets or SecureString parameters',
+  },
+  alarmTopicArn: { type: 'string', meaning: 'an SNS topic every alarm notifies' },
+  vpc: {
+    type: 'object',
+    meaning:
+      '`{"vpcId", "privateSubnetIds", "availabilityZones", "egressPorts"?: [443]}`: run the function in these private subnets (one per zone, in the zones\' order), for private API endpoints; its security group lets out only TCP to `egressPorts`. The subnets need a NAT gateway or VPC endpoints for S3, SSM, Secrets Manager, STS, EKS, KMS and SNS',
+  },
+  createAccessEntries: {
+    type: 'boolean',
+    default: false,
+    meaning: "create EKS access entries for the listed same-account clusters in the stack's region",
+  },
+  fleetMode: {
+    type: 'string',
+    default: 'single',
+    values: FLEET_MODES,
+    meaning: '`stepfunctions`: see [Fleet mode](#fleet-mode)',
+  },
+  fleetMaxConcurrency: {
+    type: 'integer',
+    default: 10,
+    range: { min: 1, max: 1000 },
+    meaning: 'fleet mode: clusters audited at once',
+  },
+  fleetToleratedFailurePercentage: {
+    type: 'integer',
+    default: 100,
+    range: { min: 0, max: 100 },
+    meaning:
+      'fleet mode: share of per-cluster invocations that may fail before the execution fails; at 100 the aggregate step always runs and reports the clusters whose audit crashed as failed',
+  },
+  tracing: {
+    type: 'boolean',
+    default: false,
+    meaning: 'X-Ray tracing of the function and the state machine',
+  },
+  sourceMaps: {
+    type: 'boolean',
+    default: false,
+    meaning:
+      'ship the source map and run with `--enable-source-maps`: stack traces name the sources, at a cost in start time and memory',
+  },
+  reservedConcurrency: {
+    type: 'integer',
+    range: { min: 1, max: 1000 },
+    meaning: "the function's reserved concurrency; none is reserved unless set",
+  },
+  snsTopicKeyArn: {
+    type: 'string',
+    meaning:
+      'the KMS key of an encrypted `notify.snsTopicArn` topic: the function gets `kms:GenerateDataKey*` and `kms:Decrypt` on it, which publishing needs',
+  },
+} as const satisfies Record<string, SettingDeclaration>;
 
-/** Keys without a default: `clusters` is required, the others switch something on. */
-export const CONTEXT_KEYS = [
-  ...Object.keys(DEFAULTS),
-  'clusters',
-  'notify',
-  'policy',
-  'alarmTopicArn',
-  'vpc',
-  'reservedConcurrency',
-  'snsTopicKeyArn',
-  'linkSigningSecretArn',
-] as const;
+/** Every context key the app reads: the handler's service settings, then the deployment's. */
+export const SETTINGS = { ...SERVICE_SETTINGS, ...DEPLOYMENT_SETTINGS } as const;
+
+/** The default of every setting that has one. */
+export const DEFAULTS = defaultsOf(SETTINGS);
+
+export const CONTEXT_KEYS = Object.keys(SETTINGS) as ReadonlyArray<keyof typeof SETTINGS>;
 
 /** The document the handler reads from the SSM parameter named by DOCKERSHIM_AUDIT_CONFIG_PARAMETER. */
 export interface ServiceConfigDocument {
@@ -155,14 +268,13 @@ export function readSettings(read: ContextReader): DeploymentSettings {
   const settings = new SettingReader(value);
 
   const service = serviceConfig(value);
-  const transitionStorageClass = settings.oneOf('transitionStorageClass', TRANSITION_STORAGE_CLASSES);
+  const transitionStorageClass = settings.oneOf('transitionStorageClass');
   // S3 refuses Standard-IA transitions before an object is 30 days old.
   const transitionDays = settings.integer(
     'transitionDays',
     transitionStorageClass === 'STANDARD_IA' ? 30 : 1,
-    3650,
   );
-  const fleetMode = settings.oneOf('fleetMode', FLEET_MODES);
+  const fleetMode = settings.oneOf('fleetMode');
   const result: DeploymentSettings = {
     stackName: settings.text('stackName', STACK_NAME, 'Letters, digits and "-", starting with a letter.'),
     service,
@@ -174,32 +286,39 @@ export function readSettings(read: ContextReader): DeploymentSettings {
       ),
       timeZone: settings.timeZone('scheduleTimezone'),
     },
-    memorySize: settings.integer('memorySize', 128, 10_240),
-    timeoutMinutes: settings.integer('timeoutMinutes', 1, 15),
-    logRetentionDays: settings.member('logRetentionDays', LOG_RETENTION_DAYS),
+    memorySize: settings.integer('memorySize'),
+    timeoutMinutes: settings.integer('timeoutMinutes'),
+    logRetentionDays: settings.member('logRetentionDays'),
     evidence: {
       prefix: normalisePrefix(settings.text('reportPrefix', PREFIX, 'A key prefix such as audits/.')),
-      linkExpirySeconds: settings.integer('linkExpirySeconds', MIN_LINK_SECONDS, MAX_LINK_SECONDS),
-      objectLockMode: settings.oneOf('objectLockMode', OBJECT_LOCK_MODES),
-      objectLockDays: settings.integer('objectLockDays', 1, 36_500),
+      linkExpirySeconds: settings.integer('linkExpirySeconds'),
+      objectLockMode: settings.oneOf('objectLockMode'),
+      objectLockDays: settings.integer('objectLockDays'),
       transitionDays,
       transitionStorageClass,
-      stagingExpirationDays: settings.integer('stagingExpirationDays', 1, 365),
+      stagingExpirationDays: settings.integer('stagingExpirationDays'),
     },
     webhookSecret: webhookSecret(value('webhookSecret') ?? DEFAULTS.webhookSecret),
     secretsKmsKeyArns: settings.list('secretsKmsKeyArns', KMS_KEY_ARN, 'A KMS key ARN.'),
     createAccessEntries: settings.boolean('createAccessEntries'),
     fleet: {
       mode: fleetMode,
-      maxConcurrency: settings.integer('fleetMaxConcurrency', 1, 1000),
-      toleratedFailurePercentage: settings.integer('fleetToleratedFailurePercentage', 0, 100),
+      maxConcurrency: settings.integer('fleetMaxConcurrency'),
+      toleratedFailurePercentage: settings.integer('fleetToleratedFailurePercentage'),
     },
     tracing: settings.boolean('tracing'),
     sourceMaps: settings.boolean('sourceMaps'),
   };
   const reservedConcurrency = value('reservedConcurrency');
   if (reservedConcurrency !== undefined)
-    result.reservedConcurrency = integer(reservedConcurrency, 'reservedConcurrency', ORIGIN, 0, 1, 1000);
+    result.reservedConcurrency = integer(
+      reservedConcurrency,
+      'reservedConcurrency',
+      ORIGIN,
+      0,
+      DEPLOYMENT_SETTINGS.reservedConcurrency.range.min,
+      DEPLOYMENT_SETTINGS.reservedConcurrency.range.max,
+    );
   const snsTopicKeyArn = settings.optional('snsTopicKeyArn', KMS_KEY_ARN, 'a KMS key ARN');
   if (snsTopicKeyArn !== undefined) {
     if (typeof service.notify?.snsTopicArn !== 'string')
@@ -242,7 +361,11 @@ function coerce(value: unknown): unknown {
   return value;
 }
 
-/** Reads one key with its default from DEFAULTS, checking its type and range. */
+type Declared = typeof DEPLOYMENT_SETTINGS;
+/** The deployment settings of a type that have a default. */
+type KeyOf<Shape> = { [K in keyof Declared]: Declared[K] extends Shape ? K : never }[keyof Declared];
+
+/** Reads one key with the default, range and values its declaration gives, checking its type. */
 class SettingReader {
   readonly #value: (key: string) => unknown;
 
@@ -255,12 +378,17 @@ class SettingReader {
   }
 
   // The handler's own checks and messages; an explicit null in the context means the default.
-  integer(key: keyof typeof DEFAULTS, min: number, max: number): number {
-    return integer(this.#value(key) ?? undefined, key, ORIGIN, DEFAULTS[key] as number, min, max);
+  /** `min` narrows the declared range where another setting decides (transitionDays). */
+  integer(
+    key: KeyOf<{ type: 'integer'; default: number; range: { min: number; max: number } }>,
+    min?: number,
+  ): number {
+    const { default: fallback, range } = DEPLOYMENT_SETTINGS[key];
+    return integer(this.#value(key) ?? undefined, key, ORIGIN, fallback, min ?? range.min, range.max);
   }
 
-  boolean(key: keyof typeof DEFAULTS): boolean {
-    return boolean(this.#value(key) ?? undefined, key, ORIGIN, DEFAULTS[key] as boolean);
+  boolean(key: KeyOf<{ type: 'boolean'; default: boolean }>): boolean {
+    return boolean(this.#value(key) ?? undefined, key, ORIGIN, DEPLOYMENT_SETTINGS[key].default);
   }
 
   /** A key without a default: undefined when it is not set, else text that matches `pattern`. */
@@ -285,15 +413,19 @@ class SettingReader {
     return value;
   }
 
-  oneOf<T extends string>(key: keyof typeof DEFAULTS, allowed: readonly T[]): T {
+  oneOf<K extends KeyOf<{ default: string; values: readonly string[] }>>(
+    key: K,
+  ): Declared[K]['values'][number] {
+    const allowed: readonly string[] = DEPLOYMENT_SETTINGS[key].values;
     const value = this.#get(key);
     if (typeof value !== 'string' || !(allowed as readonly string[]).includes(value)) {
       throw new ConfigError(ORIGIN, `${key} must be one of ${allowed.join(', ')}`);
     }
-    return value as T;
+    return value as Declared[K]['values'][number];
   }
 
-  member(key: keyof typeof DEFAULTS, allowed: readonly number[]): number {
+  member(key: KeyOf<{ default: number; values: readonly number[] }>): number {
+    const allowed: readonly number[] = DEPLOYMENT_SETTINGS[key].values;
     const value = this.#get(key);
     if (typeof value !== 'number' || !allowed.includes(value)) {
       throw new ConfigError(ORIGIN, `${key} must be one of ${allowed.join(', ')}`);
@@ -334,7 +466,7 @@ class SettingReader {
  */
 function serviceConfig(value: (key: string) => unknown): ServiceConfigDocument {
   const raw: Record<string, unknown> = {};
-  for (const key of Object.keys(SERVICE_KEYS)) if (value(key) !== undefined) raw[key] = value(key);
+  for (const key of Object.keys(SERVICE_SETTINGS)) if (value(key) !== undefined) raw[key] = value(key);
   const parsed = parseAuditServiceConfig(raw, ORIGIN);
   const document: ServiceConfigDocument = {
     clusters: parsed.clusters,

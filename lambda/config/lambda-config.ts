@@ -8,7 +8,8 @@ import {
 import { isRecord } from '../kube/objects.ts';
 import { type PolicyConfig, parsePolicyConfig } from './audit-config.ts';
 import { ConfigError } from './errors.ts';
-import { type NotifyOptions, parseNotifyConfig } from './notify-options.ts';
+import { DEFAULT_NOTIFY_OPTIONS, type NotifyOptions, parseNotifyConfig } from './notify-options.ts';
+import type { SettingDeclaration } from './setting-declaration.ts';
 
 /**
  * The Lambda's configuration, one JSON document (an environment variable or an SSM
@@ -19,38 +20,73 @@ export type ClusterEntry =
   | { name: string; type: 'kubeconfig'; secretArn: string; context?: string }
   | { name: string; type: 'kubeconfig'; parameterName: string; context?: string };
 
+/** Each setting's default, range and meaning: SERVICE_SETTINGS. */
 export interface AuditServiceConfig {
   clusters: ClusterEntry[];
-  /** How many clusters are read at once. @default 4 */
   clusterConcurrency: number;
-  /** Per-cluster deadline. @default 600 */
   clusterTimeoutSeconds: number;
-  /** Read each kubelet's configz through nodes/proxy (a powerful permission). @default false */
   readKubeletConfig: boolean;
-  /** The largest API answer read, in MiB after gzip; a larger one fails its list. @default 64 */
   maxResponseMegabytes: number;
-  /** When and where to announce changes; the webhook URL and key live in Secrets Manager. */
   notify?: NotifyOptions;
-  /** Severity overrides, exemptions and extra agent signatures, as in the CLI's --config file. */
   policy?: PolicyConfig;
 }
+
+/**
+ * Every setting of the document, declared once: the parser below takes defaults and ranges
+ * from here, and the docs' configuration reference is made from it. A compile error here when
+ * AuditServiceConfig gains a setting.
+ */
+export const SERVICE_SETTINGS = {
+  clusters: {
+    type: 'list',
+    required: true,
+    meaning:
+      'the clusters to audit: `{"name", "type": "eks", "clusterName", "region", "roleArn"?}` or `{"name", "type": "kubeconfig", "secretArn" \\| "parameterName", "context"?}`',
+  },
+  clusterConcurrency: {
+    type: 'integer',
+    default: DEFAULT_CLUSTER_CONCURRENCY,
+    range: { min: 1, max: MAX_CLUSTER_CONCURRENCY },
+    meaning: 'clusters read at once in one run',
+  },
+  clusterTimeoutSeconds: {
+    type: 'integer',
+    default: DEFAULT_CLUSTER_TIMEOUT_SECONDS,
+    range: { min: 10, max: MAX_CLUSTER_TIMEOUT_SECONDS },
+    meaning: 'deadline per cluster, in seconds; what is not read by then makes the cluster partial',
+  },
+  readKubeletConfig: {
+    type: 'boolean',
+    default: false,
+    meaning:
+      "also read each kubelet's configz (needs `nodes/proxy`, a powerful permission: see [cluster access](cluster-access.md#--kubelet-config-and-nodesproxy))",
+  },
+  maxResponseMegabytes: {
+    type: 'integer',
+    default: RESPONSE_LIMIT_MB.default,
+    range: { min: RESPONSE_LIMIT_MB.min, max: RESPONSE_LIMIT_MB.max },
+    meaning:
+      'the largest API answer read, MiB after gzip; a larger one fails its list and makes the cluster partial',
+  },
+  notify: {
+    type: 'object',
+    defaultText: `\`{"notify": "${DEFAULT_NOTIFY_OPTIONS.when}"}\``,
+    meaning:
+      '`{"notify": "changes" \\| "always" \\| "never", "webhookFormat"?: "slack" \\| "teams" \\| "generic", "snsTopicArn"?}`; the URL and key live in the webhook secret (see [notifications](notifications.md))',
+  },
+  policy: {
+    type: 'object',
+    meaning:
+      "the policy file's content (`rules`, `exemptions`, `agents`, `plan`) as JSON (see [the policy file](policy.md))",
+  },
+} as const satisfies Record<keyof AuditServiceConfig, SettingDeclaration>;
 
 const CLUSTER_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/;
 const REGION = /^[a-z]{2}(-[a-z]+)+-\d$/;
 const ROLE_ARN = /^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@/-]+$/;
 export const SECRET_ARN = /^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:.+$/;
 const PARAMETER_NAME = /^[\w./-]+$/;
-/** Every setting of the document; a compile error here when AuditServiceConfig gains one. */
-export const SERVICE_KEYS: Record<keyof AuditServiceConfig, true> = {
-  clusters: true,
-  clusterConcurrency: true,
-  clusterTimeoutSeconds: true,
-  readKubeletConfig: true,
-  maxResponseMegabytes: true,
-  notify: true,
-  policy: true,
-};
-const TOP_LEVEL = Object.keys(SERVICE_KEYS);
+const TOP_LEVEL = Object.keys(SERVICE_SETTINGS);
 
 export function parseAuditServiceConfig(input: unknown, origin: string): AuditServiceConfig {
   const document = typeof input === 'string' ? parseJson(input, origin) : input;
@@ -82,31 +118,15 @@ export function parseAuditServiceConfig(input: unknown, origin: string): AuditSe
   }
   const config: AuditServiceConfig = {
     clusters,
-    clusterConcurrency: integer(
-      document.clusterConcurrency,
-      'clusterConcurrency',
+    clusterConcurrency: declaredInteger(document, 'clusterConcurrency', origin),
+    clusterTimeoutSeconds: declaredInteger(document, 'clusterTimeoutSeconds', origin),
+    readKubeletConfig: boolean(
+      document.readKubeletConfig,
+      'readKubeletConfig',
       origin,
-      DEFAULT_CLUSTER_CONCURRENCY,
-      1,
-      MAX_CLUSTER_CONCURRENCY,
+      SERVICE_SETTINGS.readKubeletConfig.default,
     ),
-    clusterTimeoutSeconds: integer(
-      document.clusterTimeoutSeconds,
-      'clusterTimeoutSeconds',
-      origin,
-      DEFAULT_CLUSTER_TIMEOUT_SECONDS,
-      10,
-      MAX_CLUSTER_TIMEOUT_SECONDS,
-    ),
-    readKubeletConfig: boolean(document.readKubeletConfig, 'readKubeletConfig', origin, false),
-    maxResponseMegabytes: integer(
-      document.maxResponseMegabytes,
-      'maxResponseMegabytes',
-      origin,
-      RESPONSE_LIMIT_MB.default,
-      RESPONSE_LIMIT_MB.min,
-      RESPONSE_LIMIT_MB.max,
-    ),
+    maxResponseMegabytes: declaredInteger(document, 'maxResponseMegabytes', origin),
   };
   if (document.notify !== undefined) config.notify = parseNotifyConfig(document.notify, `${origin} notify`);
   if (document.policy !== undefined) config.policy = parsePolicyConfig(document.policy, `${origin} policy`);
@@ -180,6 +200,16 @@ function parseJson(text: string, origin: string): unknown {
   } catch (error) {
     throw new ConfigError(origin, `not valid JSON: ${(error as Error).message}`);
   }
+}
+
+/** An integer setting, with the default and range its declaration gives. */
+function declaredInteger(
+  document: Record<string, unknown>,
+  key: 'clusterConcurrency' | 'clusterTimeoutSeconds' | 'maxResponseMegabytes',
+  origin: string,
+): number {
+  const { default: fallback, range } = SERVICE_SETTINGS[key];
+  return integer(document[key], key, origin, fallback, range.min, range.max);
 }
 
 export function integer(

@@ -1,7 +1,8 @@
 import { describe, expect, test } from 'vitest';
-import { DEFAULTS, readSettings, unknownContextKeys } from '../../infra/settings.ts';
+import { DEFAULTS, readSettings, SETTINGS, unknownContextKeys } from '../../infra/settings.ts';
 import { ConfigError } from '../../lambda/config/errors.ts';
 import { parseAuditServiceConfig } from '../../lambda/config/lambda-config.ts';
+import type { SettingDeclaration } from '../../lambda/config/setting-declaration.ts';
 
 const CLUSTERS = [{ name: 'prod', type: 'eks', clusterName: 'prod', region: 'eu-west-1' }];
 
@@ -196,5 +197,47 @@ describe('deployment settings from context', () => {
   test('every default is one the settings accept', () => {
     const context: Record<string, unknown> = { ...DEFAULTS };
     expect(() => settingsFrom(context)).not.toThrow();
+  });
+});
+
+describe('the settings, declared once', () => {
+  // Standard-IA narrows transitionDays to 30 and more; the declared range holds for the others.
+  const base = { transitionStorageClass: 'GLACIER_IR' };
+  const read = (context: Record<string, unknown>) => JSON.stringify(settingsFrom({ ...base, ...context }));
+
+  const declared: Readonly<Record<string, SettingDeclaration>> = SETTINGS;
+  const entries = Object.entries(declared);
+
+  test.each(entries.filter(([, declaration]) => declaration.range !== undefined))(
+    '%s: absent is its declared default; its bounds are read, one past them refused',
+    (key, declaration) => {
+      if (declaration.default !== undefined) expect(read({})).toBe(read({ [key]: declaration.default }));
+      const { min, max } = declaration.range as { min: number; max: number };
+      expect(read({ [key]: min })).not.toBe(read({ [key]: max }));
+      expect(() => read({ [key]: min - 1 })).toThrow(ConfigError);
+      expect(() => read({ [key]: max + 1 })).toThrow(ConfigError);
+    },
+  );
+
+  test.each(entries.filter(([, declaration]) => declaration.values !== undefined))(
+    '%s: each declared value is read, another refused',
+    (key, declaration) => {
+      const values = declaration.values ?? [];
+      expect(new Set(values.map((value) => read({ [key]: value }))).size).toBe(values.length);
+      expect(() => read({ [key]: 'nonsense' })).toThrow(ConfigError);
+    },
+  );
+
+  test.each(entries.filter(([, declaration]) => declaration.type === 'boolean'))(
+    '%s: absent is its declared default, and the other value is read',
+    (key, declaration) => {
+      expect(read({})).toBe(read({ [key]: declaration.default }));
+      expect(read({ [key]: true })).not.toBe(read({ [key]: false }));
+    },
+  );
+
+  test('every key of the context is declared, and nothing else is read', () => {
+    expect(unknownContextKeys(Object.keys(SETTINGS))).toEqual([]);
+    expect(unknownContextKeys(['notDeclared'])).toEqual(['notDeclared']);
   });
 });
