@@ -13,23 +13,10 @@ import { isSeverity, SEVERITIES, type Severity } from '../rules/severity.ts';
 import { ConfigError } from './errors.ts';
 
 /**
- * The audit policy file (`--config`, YAML or JSON):
- *
- * ```yaml
- * rules:
- *   DS007: { severity: info }     # override a rule's severity
- *   DS042: { enabled: false }     # switch a rule off
- * exemptions:
- *   - rule: DS005
- *     resource: DaemonSet/falco/falco   # Kind/namespace/name, * as a wildcard
- *     cluster: prod-*
- *     reason: Falco reads containerd; docker.sock stays until the last Docker node is gone
- *     expires: 2027-03-31
- * agents:                         # extra vendor signatures, same shape as rules/agents/agents.json
- *   - { id: acme, vendor: ACME, product: Sensor, names: [acme-sensor], images: [acme/sensor], guidance: ..., references: [] }
- * plan:
- *   poolLabels: [acme.io/pool]     # node labels that name a node's pool, before the built-in ones
- * ```
+ * The audit policy file (`--config`, YAML or JSON): severity overrides, rules switched off,
+ * exemptions, extra agent signatures, node pool labels. Every part is shown in
+ * deploy/policy.example.yaml (docs/policy.md); its JSON Schema is made from the keys and
+ * patterns below (policy-schema.ts).
  */
 export interface PolicyConfig {
   rules: Record<string, { severity?: Severity; enabled?: boolean }>;
@@ -38,9 +25,12 @@ export interface PolicyConfig {
   plan: { poolLabels: string[] };
 }
 
-const POLICY_KEYS = ['rules', 'exemptions', 'agents', 'plan'];
+export const POLICY_KEYS = ['rules', 'exemptions', 'agents', 'plan'] as const;
+/** Names the file's JSON Schema for an editor; the audit reads nothing from it. */
+const SCHEMA_KEY = '$schema';
 
-const EXEMPTION_KEYS = new Set(['rule', 'resource', 'cluster', 'findingId', 'reason', 'expires']);
+export const RULE_SETTING_KEYS = ['severity', 'enabled'] as const;
+export const EXEMPTION_KEYS = ['rule', 'resource', 'cluster', 'findingId', 'reason', 'expires'] as const;
 
 /** A policy file is a few KB; a huge one is the wrong file, and reading it would fail obscurely. */
 const MAX_POLICY_BYTES = 16 * 1024 * 1024;
@@ -69,7 +59,9 @@ export async function loadPolicyConfig(path: string): Promise<PolicyConfig> {
 
 export function parsePolicyConfig(input: unknown, origin: string): PolicyConfig {
   if (!isRecord(input)) throw new ConfigError(origin, 'the configuration must be a mapping');
-  const unknownKeys = Object.keys(input).filter((key) => !POLICY_KEYS.includes(key));
+  const unknownKeys = Object.keys(input).filter(
+    (key) => !(POLICY_KEYS as readonly string[]).includes(key) && key !== SCHEMA_KEY,
+  );
   if (unknownKeys.length > 0) {
     throw new ConfigError(
       origin,
@@ -77,6 +69,8 @@ export function parsePolicyConfig(input: unknown, origin: string): PolicyConfig 
       `Known settings: ${POLICY_KEYS.join(', ')}.`,
     );
   }
+  if (input[SCHEMA_KEY] !== undefined && typeof input[SCHEMA_KEY] !== 'string')
+    throw new ConfigError(origin, `${SCHEMA_KEY} must be the schema's path or URL`);
   return {
     rules: parseRuleSettings(input.rules ?? {}, origin),
     exemptions: parseExemptions(input.exemptions ?? [], origin),
@@ -86,7 +80,7 @@ export function parsePolicyConfig(input: unknown, origin: string): PolicyConfig 
 }
 
 /** A label key as Kubernetes accepts it: an optional DNS prefix and `/`, then a name of up to 63 characters. */
-const LABEL_KEY =
+export const LABEL_KEY =
   /^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*\/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$/;
 
 function parsePlanSettings(input: unknown, origin: string): PolicyConfig['plan'] {
@@ -115,6 +109,13 @@ function parseRuleSettings(input: unknown, origin: string): PolicyConfig['rules'
         'Run `dockershim-audit rules` to list them.',
       );
     if (!isRecord(value)) throw new ConfigError(origin, `rules.${id} must be a mapping (severity, enabled)`);
+    const extra = Object.keys(value).filter((key) => !(RULE_SETTING_KEYS as readonly string[]).includes(key));
+    if (extra.length > 0)
+      throw new ConfigError(
+        origin,
+        `rules.${id}: unknown setting ${extra.join(', ')}`,
+        `Known: ${RULE_SETTING_KEYS.join(', ')}.`,
+      );
     const setting: { severity?: Severity; enabled?: boolean } = {};
     if (value.severity !== undefined) {
       if (!isSeverity(value.severity)) {
@@ -137,7 +138,7 @@ function parseExemptions(input: unknown, origin: string): ExemptionRule[] {
   return input.map((entry, index) => {
     const where = `exemptions[${index}]`;
     if (!isRecord(entry)) throw new ConfigError(origin, `${where} must be a mapping`);
-    const extra = Object.keys(entry).filter((key) => !EXEMPTION_KEYS.has(key));
+    const extra = Object.keys(entry).filter((key) => !(EXEMPTION_KEYS as readonly string[]).includes(key));
     if (extra.length > 0) throw new ConfigError(origin, `${where}: unknown field ${extra.join(', ')}`);
     const text = (key: string): string | undefined => {
       const value = entry[key];
@@ -209,7 +210,7 @@ function parseExemptions(input: unknown, origin: string): ExemptionRule[] {
   });
 }
 
-const FINDING_ID = /^DS\d{3}-[0-9a-f]{16}$/;
+export const FINDING_ID = /^DS\d{3}-[0-9a-f]{16}$/;
 const RESOURCE_HINT =
   'Kind/namespace/name as the report writes it (DaemonSet/logging/fluentd), * as a wildcard, Kind//name for cluster-scoped objects.';
 

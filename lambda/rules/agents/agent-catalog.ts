@@ -35,6 +35,18 @@ export interface AgentCatalog {
   agents: readonly AgentSignature[];
 }
 
+/** Every field of a signature; another is a typo that would otherwise be ignored. */
+export const AGENT_SIGNATURE_KEYS = [
+  'id',
+  'vendor',
+  'product',
+  'names',
+  'images',
+  'configMaps',
+  'guidance',
+  'references',
+] as const satisfies ReadonlyArray<keyof AgentSignature>;
+
 export class AgentCatalogError extends Error {
   override name = 'AgentCatalogError';
 }
@@ -53,6 +65,13 @@ export function parseAgentSignatures(input: unknown, origin: string): AgentSigna
   return input.map((entry, index) => {
     const where = `${origin}: agents[${index}]`;
     if (!isRecord(entry)) throw new AgentCatalogError(`${where} must be an object`);
+    const extra = Object.keys(entry).filter(
+      (key) => !(AGENT_SIGNATURE_KEYS as readonly string[]).includes(key),
+    );
+    if (extra.length > 0)
+      throw new AgentCatalogError(
+        `${where}: unknown field ${extra.join(', ')} (known: ${AGENT_SIGNATURE_KEYS.join(', ')})`,
+      );
     const text = (key: string): string => {
       const value = entry[key];
       if (typeof value !== 'string' || value.trim() === '')
