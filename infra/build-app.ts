@@ -33,7 +33,7 @@ export function buildApp(options: BuildOptions = {}): BuiltApp {
     throw new ConfigError(
       ORIGIN,
       `unknown setting ${unknown.join(', ')}`,
-      'README, "Configuration reference (deployment)", lists the settings.',
+      'docs/deploy-and-configuration.md, "Configuration reference", lists the settings.',
     );
   }
   const settings = readSettings((key) => app.node.tryGetContext(key));

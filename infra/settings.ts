@@ -115,7 +115,8 @@ export const DEPLOYMENT_SETTINGS = {
     type: 'string',
     default: 'STANDARD_IA',
     values: TRANSITION_STORAGE_CLASSES,
-    meaning: 'classes that stay readable at once, so old report links and `verify` keep working',
+    meaning:
+      'where runs move after `transitionDays`: only classes that stay readable at once, so old report links and `verify` keep working',
   },
   transitionDays: {
     type: 'integer',

@@ -5,7 +5,7 @@ import { Construct } from 'constructs';
 /**
  * The webhook's URL and signing key, as the handler reads them: `{"url": ..., "signingSecret": ...}`.
  * Created with a random signing key and no URL, so nothing is posted until an operator puts
- * the URL (README, "Deploy"); a deploy never overwrites what the operator put.
+ * the URL (docs/deploy-and-configuration.md, "Deploy"); a deploy never overwrites what the operator put.
  */
 export class WebhookSecret extends Construct {
   readonly secret: secretsmanager.Secret;

@@ -155,8 +155,8 @@ export function commandsReferenceMarkdown(): string {
 }
 
 function commandMarkdown(command: CommandDeclaration): string {
-  const parts = [`### ${command.name}`, '```', `${PROGRAM} ${command.usage}`, '```'];
-  parts.push(...(command.about ?? []).map((paragraph) => paragraph));
+  const parts = [`### ${command.name}`, ['```', `${PROGRAM} ${command.usage}`, '```'].join('\n')];
+  parts.push(...(command.about ?? []));
   for (const group of command.groups) {
     parts.push(
       [
@@ -166,23 +166,31 @@ function commandMarkdown(command: CommandDeclaration): string {
         '|---|---|---|',
         ...group.options.map(
           (option) =>
-            `| ${code(flagOf(option))} | ${defaultCell(option)} | ${cell(option.help)}${option.more ? ` ${option.more}` : ''} |`,
+            `| ${code(flagOf(option))} | ${defaultCell(option)} | ${cell(sentence(option.help))}${option.more ? ` ${option.more}` : ''} |`,
         ),
       ].join('\n'),
     );
   }
-  if (command.environment?.length) parts.push(environmentTable(command.environment));
+  if (command.environment?.length) parts.push(`**Environment**\n\n${environmentTable(command.environment)}`);
   parts.push(
     [
-      '| exit code | meaning |',
+      '**Exit codes**',
+      '',
+      '| code | meaning |',
       '|---|---|',
       ...(Object.entries(command.exits) as Array<[ExitCodeName, string]>).map(
         ([name, meaning]) => `| ${ExitCode[name]} | ${cell(meaning)} |`,
       ),
     ].join('\n'),
   );
-  if (command.examples?.length) parts.push(['```sh', ...command.examples, '```'].join('\n'));
+  if (command.examples?.length)
+    parts.push(['**Examples**', '', '```sh', ...command.examples, '```'].join('\n'));
   return parts.join('\n\n');
+}
+
+/** Help's words as a sentence, so that docs can add another after it. */
+function sentence(text: string): string {
+  return /[.)]$/.test(text) ? text : `${text}.`;
 }
 
 function defaultCell(option: OptionDeclaration): string {

@@ -156,6 +156,7 @@ export const OPTION = {
     name: 'kubelet-config',
     type: 'boolean',
     help: "also read each kubelet's configz through the node proxy (needs nodes/proxy, a powerful permission: see docs/cluster-access.md)",
+    more: 'See [`--kubelet-config` and `nodes/proxy`](cluster-access.md#--kubelet-config-and-nodesproxy).',
   },
   clusterName: {
     name: 'cluster-name',

@@ -2,7 +2,7 @@ import { asArray, asString, dig, isRecord, type KubeObject } from './objects.ts'
 import { podSpecOf } from './pod-specs.ts';
 
 /**
- * Where a pod spec names a ConfigMap. A live audit reads the ConfigMaps named here (README's
+ * Where a pod spec names a ConfigMap. A live audit reads the ConfigMaps named here (docs/cluster-access.md's
  * "what it reads" lists these places; a test keeps the two in step), because what configures an
  * agent is the ConfigMap it mounts, whatever that ConfigMap is called.
  */

@@ -4,7 +4,7 @@ import type { DiffDocument } from '../report/model.ts';
 /**
  * The generic webhook posts the diff document itself (`diff.json`), signed so that the receiver
  * can tell it came from this tool and was not replayed: HMAC-SHA256 over `<timestamp>.<body>`,
- * the timestamp (Unix seconds) in its own header. README shows how to verify it.
+ * the timestamp (Unix seconds) in its own header. docs/notifications.md shows how to verify it.
  */
 export const SIGNATURE_HEADER = 'X-Signature-256';
 export const TIMESTAMP_HEADER = 'X-Dockershim-Audit-Timestamp';

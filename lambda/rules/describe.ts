@@ -1,7 +1,7 @@
 import type { Rule } from './rule.ts';
 import { SEVERITIES_DESCENDING, SEVERITY_MEANINGS } from './severity.ts';
 
-/** The rule catalog as people read it: in the terminal, in README (generated), as JSON for tools. */
+/** The rule catalog as people read it: in the terminal, in README and docs/rules.md (generated), as JSON for tools. */
 export function rulesAsText(rules: readonly Rule[]): string {
   return rules.map((rule) => `${rule.id}  ${rule.severity.padEnd(8)}  ${rule.title}`).join('\n');
 }

@@ -4,8 +4,8 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, test } from 'vitest';
 import { stringify } from 'yaml';
 import type { DiffDocument } from '../../lambda/report/model.ts';
+import { documentedSignatureVerifier } from '../helpers/documented-signature.ts';
 import { daemonSet, podSpec } from '../helpers/objects.ts';
-import { readmeSignatureVerifier } from '../helpers/readme-signature.ts';
 import { type Receiver, startReceiver } from '../helpers/receiver.ts';
 import { runCli } from '../helpers/run-cli.ts';
 
@@ -72,7 +72,7 @@ describe('scan posts what changed, after the run is stored', () => {
     expect(second.code).toBe(0);
 
     expect(receiver.requests).toHaveLength(2);
-    const verify = await readmeSignatureVerifier();
+    const verify = await documentedSignatureVerifier();
     for (const request of receiver.requests) expect(verify(SECRET, request.headers, request.body)).toBe(true);
     const [baseline, change] = receiver.requests.map((request) => JSON.parse(request.body) as DiffDocument);
     expect(baseline?.baseline).toBe(true);

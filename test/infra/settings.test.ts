@@ -3,6 +3,7 @@ import { DEFAULTS, readSettings, SETTINGS, unknownContextKeys } from '../../infr
 import { ConfigError } from '../../lambda/config/errors.ts';
 import { parseAuditServiceConfig } from '../../lambda/config/lambda-config.ts';
 import type { SettingDeclaration } from '../../lambda/config/setting-declaration.ts';
+import { cdkJsonContext } from '../helpers/infra.ts';
 
 const CLUSTERS = [{ name: 'prod', type: 'eks', clusterName: 'prod', region: 'eu-west-1' }];
 
@@ -239,5 +240,11 @@ describe('the settings, declared once', () => {
   test('every key of the context is declared, and nothing else is read', () => {
     expect(unknownContextKeys(Object.keys(SETTINGS))).toEqual([]);
     expect(unknownContextKeys(['notDeclared'])).toEqual(['notDeclared']);
+  });
+});
+
+describe('cdk.json', () => {
+  test("holds only settings the app knows (besides CDK's own)", () => {
+    expect(unknownContextKeys(Object.keys(cdkJsonContext()))).toEqual([]);
   });
 });

@@ -7,8 +7,8 @@ import { Secret } from '../../lambda/notify/secret.ts';
 import { DEFAULT_DELIVERY_POLICY, type NotifySettings } from '../../lambda/notify/settings.ts';
 import type { DiffDocument } from '../../lambda/report/model.ts';
 import { parseRetryAfter } from '../../lambda/retry-after.ts';
+import { documentedSignatureVerifier } from '../helpers/documented-signature.ts';
 import { corpusRuns, FAST_DELIVERY, SIGNING_SECRET, webhookSettings } from '../helpers/notify-fixtures.ts';
-import { readmeSignatureVerifier } from '../helpers/readme-signature.ts';
 import { type Receiver, type Reply, startReceiver } from '../helpers/receiver.ts';
 import { type SnsServer, startSnsServer } from '../helpers/sns-server.ts';
 
@@ -28,7 +28,7 @@ describe('retries: 5xx and 429 are retried with backoff, other 4xx are not', () 
     const generic = await receiver((index) =>
       index === 0 ? { status: 500, body: 'try later' } : { status: 200 },
     );
-    const verify = await readmeSignatureVerifier();
+    const verify = await documentedSignatureVerifier();
     const events: NotifyEvent[] = [];
     const outcome = await notifyRun(change, webhookSettings('generic', generic.url), {
       log: (e) => events.push(e),

@@ -12,6 +12,7 @@ import {
   slackViolations,
 } from '../helpers/chat-rules.ts';
 import { changedIds } from '../helpers/diff.ts';
+import { documentedSignatureVerifier } from '../helpers/documented-signature.ts';
 import {
   corpusRuns,
   FAST_DELIVERY,
@@ -19,7 +20,6 @@ import {
   SIGNING_SECRET,
   webhookSettings,
 } from '../helpers/notify-fixtures.ts';
-import { readmeSignatureVerifier } from '../helpers/readme-signature.ts';
 import { type Receiver, startReceiver } from '../helpers/receiver.ts';
 import { type SnsServer, startSnsServer } from '../helpers/sns-server.ts';
 
@@ -73,10 +73,10 @@ describe('two runs with a change: each format posts one message with exactly the
     ]);
   });
 
-  test('generic: the diff document itself, signed, and the signature checks out with the code README gives', async () => {
+  test('generic: the diff document itself, signed, and the signature checks out with the code the docs give', async () => {
     const { change } = await corpusRuns();
     const generic = await receiver();
-    const verify = await readmeSignatureVerifier();
+    const verify = await documentedSignatureVerifier();
     const outcome = await notifyRun(change, webhookSettings('generic', generic.url));
     expect(outcome).toMatchObject({ sent: true, ok: true });
     expect(generic.requests).toHaveLength(1);
