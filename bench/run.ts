@@ -27,8 +27,9 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { ClusterAudit } from '../lambda/audit/cluster-audit.ts';
 import { defaultPolicy } from '../lambda/audit/policy.ts';
-import { assembleReport, newRunId } from '../lambda/report/assemble.ts';
+import { assembleReport } from '../lambda/report/assemble.ts';
 import { renderReport } from '../lambda/report/render.ts';
+import { newRunId } from '../lambda/run-id.ts';
 import { RULES_VERSION, TOOL_VERSION } from '../lambda/version.ts';
 import { writeSnapshot } from '../test/simulator/snapshot-file.ts';
 

@@ -29,12 +29,7 @@ import { runScan } from './pipeline.ts';
 import { environmentSecrets, Redactor } from './redact.ts';
 import type { Report } from './report/model.ts';
 import { formatPlan } from './report/terminal-plan.ts';
-import {
-  formatDiffLine,
-  formatTerminalSummary,
-  formatVerifyResult,
-  printable,
-} from './report/terminal-summary.ts';
+import { formatDiffLine, formatTerminalSummary } from './report/terminal-summary.ts';
 import { agentConfigMapNames } from './rules/agents/agent-catalog.ts';
 import { RULES } from './rules/catalog.ts';
 import { rulesAsJson, rulesAsMarkdown, rulesAsText } from './rules/describe.ts';
@@ -42,6 +37,8 @@ import { atLeast } from './rules/severity.ts';
 import { openStore } from './store/open-store.ts';
 import { repairHead } from './store/repair.ts';
 import { verifyStore } from './store/verify.ts';
+import { formatVerifyResult } from './store/verify-summary.ts';
+import { printable } from './text.ts';
 import { TOOL_VERSION } from './version.ts';
 
 export interface CliIO {

@@ -8,6 +8,7 @@ import { AuditError, describeError } from './errors.ts';
 import { isRecord } from './kube/objects.ts';
 import { notifySecrets } from './notify/notify-run.ts';
 import { environmentSecrets, Redactor } from './redact.ts';
+import { isRunId } from './run-id.ts';
 import {
   aggregateRun,
   auditOneCluster,
@@ -18,7 +19,6 @@ import {
 } from './service/audit-service.ts';
 import { metricsRecord } from './service/metrics.ts';
 import { type RunSummary, summariseRun } from './service/run-summary.ts';
-import { isRunId } from './store/run-history.ts';
 
 /** What the Lambda runtime passes; only the clock and the identity are used. */
 export interface LambdaContext {

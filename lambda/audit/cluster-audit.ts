@@ -1,4 +1,4 @@
-import type { ObjectOrigin } from '../collect/cluster-source.ts';
+import type { CollectionOutcome, ObjectOrigin } from '../collect/cluster-source.ts';
 import { describeError } from '../errors.ts';
 import {
   asString,
@@ -51,12 +51,6 @@ interface PendingFinding {
   podTemplateHash?: string;
   /** Nodes of the pods that produced it (pods only, not templates): empty for a template alone. */
   nodes: Set<string>;
-}
-
-export interface CollectionOutcome {
-  status: ClusterStatus;
-  /** Why the cluster could not be read, for a failed collection. */
-  reason?: string;
 }
 
 /**

@@ -1,10 +1,10 @@
-import type { ClusterSource } from '../collect/cluster-source.ts';
+import type { ClusterSource, CollectionOutcome } from '../collect/cluster-source.ts';
 import { forEachLimit } from '../concurrency.ts';
 import { DEFAULT_CLUSTER_CONCURRENCY } from '../defaults.ts';
 import { describeError } from '../errors.ts';
 import { Redactor } from '../redact.ts';
 import type { ClusterReport } from '../report/model.ts';
-import { ClusterAudit, type CollectionOutcome } from './cluster-audit.ts';
+import { ClusterAudit } from './cluster-audit.ts';
 import type { AuditPolicy } from './policy.ts';
 
 export interface FleetOptions {

@@ -1,7 +1,6 @@
-import type { CollectionOutcome } from '../audit/cluster-audit.ts';
 import type { KubeObject } from '../kube/objects.ts';
 import type { Redactor } from '../redact.ts';
-import type { ClusterSourceInfo, CollectionError } from '../report/model.ts';
+import type { ClusterSourceInfo, ClusterStatus, CollectionError } from '../report/model.ts';
 
 /**
  * Where an object was read, for sources that know (files): an object without a name is
@@ -21,6 +20,13 @@ export interface ObjectSink {
   note(message: string): void;
   /** A list starts over (an expired continue token): objects of this kind will come again. */
   restartList?(kind: string): void;
+}
+
+/** How a collection ended: what the audit's status for the cluster starts from. */
+export interface CollectionOutcome {
+  status: ClusterStatus;
+  /** Why the cluster could not be read, for a failed collection. */
+  reason?: string;
 }
 
 export interface CollectOptions {

@@ -1,11 +1,10 @@
-import type { CollectionOutcome } from '../audit/cluster-audit.ts';
 import { forEachLimit, untilAborted } from '../concurrency.ts';
 import { DEFAULT_CLUSTER_TIMEOUT_SECONDS } from '../defaults.ts';
 import { describeError, jsonKind } from '../errors.ts';
 import { isRecord, type KubeObject } from '../kube/objects.ts';
 import { headerSecrets, type Redactor } from '../redact.ts';
 import type { ClusterSourceInfo } from '../report/model.ts';
-import type { ClusterSource, CollectOptions, ObjectSink } from './cluster-source.ts';
+import type { ClusterSource, CollectionOutcome, CollectOptions, ObjectSink } from './cluster-source.ts';
 import { ConfigMapSelection } from './config-map-selection.ts';
 import { ClusterConnectionError, KubeApiError } from './errors.ts';
 import { KubeApiClient, NOT_KUBERNETES_HINT, type RetryPolicy } from './kube/api-client.ts';

@@ -1,10 +1,9 @@
 import { open } from 'node:fs/promises';
 import { relative } from 'node:path';
 import { StringDecoder } from 'node:string_decoder';
-import type { CollectionOutcome } from '../audit/cluster-audit.ts';
 import type { ClusterSourceInfo } from '../report/model.ts';
 import { counted, Samples } from '../samples.ts';
-import type { ClusterSource, CollectOptions, ObjectSink } from './cluster-source.ts';
+import type { ClusterSource, CollectionOutcome, CollectOptions, ObjectSink } from './cluster-source.ts';
 import { describeFsError, manifestFiles, VisitedPaths, type WalkObserver } from './manifest-files.ts';
 import { forEachObject } from './object-shape.ts';
 import { DocumentReader } from './parse-documents.ts';

@@ -2,8 +2,8 @@ import { parseArgs } from 'node:util';
 import { MAX_LINK_SECONDS, MIN_LINK_SECONDS, REPORT_FORMATS, type ReportFormat } from '../defaults.ts';
 import { UsageError } from '../errors.ts';
 import { isSeverity, SEVERITIES, type Severity } from '../rules/severity.ts';
+import { isRunId } from '../run-id.ts';
 import { parseStoreLocation, type StoreLocation } from '../store/open-store.ts';
-import { isRunId } from '../store/run-history.ts';
 import { OPTION, type OptionDeclaration, parseArgsSpec } from './cli-spec.ts';
 import { type NotifyOptions, parseNotifyFlags } from './notify-options.ts';
 

@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
 import { describeError } from '../errors.ts';
 import { isRecord } from '../kube/objects.ts';
+import { isRunId } from '../run-id.ts';
 import type { ReportStore } from '../store/report-store.ts';
-import { isRunId } from '../store/run-history.ts';
 import type { NotifyChannel } from './notifier.ts';
 import { describeUrl } from './secret.ts';
 import type { NotifySettings } from './settings.ts';

@@ -1,4 +1,3 @@
-import { createHash, randomBytes } from 'node:crypto';
 import { emptySeverityCounts } from '../rules/severity.ts';
 import {
   type ClusterReport,
@@ -16,23 +15,6 @@ export interface RunMetadata {
   rulesVersion: string;
   identity?: string;
   warnings?: string[];
-}
-
-/**
- * A sortable, unique run id: `20261122T030000Z-3f9a1c`. With a `seed` (a Step Functions
- * execution's name) the suffix comes from it, so planning the same execution twice gives the
- * same run id.
- */
-export function newRunId(at: Date, seed?: string): string {
-  const stamp = at
-    .toISOString()
-    .replace(/[-:]/g, '')
-    .replace(/\.\d{3}/, '');
-  const suffix =
-    seed === undefined
-      ? randomBytes(3).toString('hex')
-      : createHash('sha256').update(seed).digest('hex').slice(0, 6);
-  return `${stamp}-${suffix}`;
 }
 
 export function assembleReport(clusters: ClusterReport[], run: RunMetadata): Report {

@@ -209,3 +209,10 @@ export interface DiffDocument {
   /** Why the comparison is limited (previous run unreadable, clusters incomplete, ...). */
   notes: string[];
 }
+
+/** A run's link to the run before it: named in the reports' evidence footer, kept in the evidence manifest. */
+export interface ManifestLink {
+  runId: string;
+  /** SHA-256 of the previous run's manifest.json, byte for byte as stored. */
+  manifestSha256: string;
+}

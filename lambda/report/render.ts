@@ -4,9 +4,9 @@ import { basename, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Handlebars from 'handlebars';
 import { REPORT_FORMATS, type ReportFormat } from '../defaults.ts';
+import { sha256Hex } from '../sha256.ts';
 import { escapeMarkdown, escapeStrings } from './escape.ts';
-import { type ManifestLink, sha256Hex } from './manifest.ts';
-import type { DiffDocument, Report } from './model.ts';
+import type { DiffDocument, ManifestLink, Report } from './model.ts';
 import type { ProgressHistory } from './progress.ts';
 import { buildReportView, type ViewInput } from './view-model.ts';
 

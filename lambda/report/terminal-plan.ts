@@ -1,6 +1,6 @@
+import { printable } from '../text.ts';
 import { migrationView } from './migration-view.ts';
 import type { ClusterReport } from './model.ts';
-import { printable } from './terminal-summary.ts';
 
 /**
  * The migration plan as `dockershim-audit plan` prints it: per cluster the pools in order, each

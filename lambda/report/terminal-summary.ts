@@ -1,5 +1,5 @@
 import { SEVERITIES_DESCENDING, type Severity, severityBreakdown } from '../rules/severity.ts';
-import type { VerifyProblem, VerifyResult } from '../store/verify.ts';
+import { printable } from '../text.ts';
 import type { DiffDocument, Report, SeverityCounts } from './model.ts';
 import { resourceLabel } from './resource-label.ts';
 
@@ -12,17 +12,6 @@ const COLOURS: Record<Severity, string> = {
   info: '\u001b[2m',
 };
 const RESET = '\u001b[0m';
-
-/**
- * Text from input (a cluster, a kubeconfig, a file, a server's message) as the terminal may
- * show it: control characters would drive it (colours, cursor, title) or start a forged line,
- * and bidirectional overrides would reorder what is read. Every terminal writer passes such
- * text through here; line breaks of our own are added around it, never inside it.
- */
-export function printable(text: string): string {
-  // biome-ignore lint/suspicious/noControlCharactersInRegex: replacing them is the point
-  return text.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g, '?');
-}
 
 /** What a person at a terminal wants to see after a scan: status per cluster, the worst workloads, totals. */
 export function formatTerminalSummary(report: Report, options: { colour: boolean }): string {
@@ -81,46 +70,4 @@ export function formatDiffLine(diff: DiffDocument): string {
   ]
     .filter(Boolean)
     .join(' ');
-}
-
-const PROBLEM_LABELS: Record<VerifyProblem['kind'], string> = {
-  changed: 'CHANGED',
-  removed: 'REMOVED',
-  added: 'ADDED',
-  unreadable: 'UNREADABLE',
-  unchained: 'UNCHAINED',
-};
-
-/** What `verify` prints: runs checked on stdout, problems on stderr. */
-export function formatVerifyResult(
-  result: VerifyResult,
-  options: { quiet: boolean },
-): { out: string[]; err: string[]; intact: boolean } {
-  const out: string[] = [];
-  const err: string[] = [];
-  const intact = result.problems.length === 0;
-  if (!options.quiet) {
-    out.push(`Verifying ${printable(result.location)}`);
-    for (const run of result.runs)
-      out.push(
-        `  ${run.intact ? 'ok ' : 'BAD'}  ${printable(run.runId)}  ${run.artifacts} artifacts${run.generatedAt ? `  ${printable(run.generatedAt)}` : ''}`,
-      );
-    if (result.publishing)
-      out.push(
-        `  note: run ${printable(result.publishing)} is being published now; it is not checked this time`,
-      );
-  }
-  for (const problem of result.problems)
-    err.push(
-      `${PROBLEM_LABELS[problem.kind].padEnd(10)} ${printable(problem.key)}: ${printable(problem.detail)}`,
-    );
-  const runs = `${result.runs.length} ${result.runs.length === 1 ? 'run' : 'runs'}`;
-  if (intact) {
-    if (!options.quiet) out.push(`Chain of ${runs}: every artifact matches its manifest.`);
-  } else {
-    err.push(
-      `Chain of ${runs}: ${result.problems.length} ${result.problems.length === 1 ? 'problem' : 'problems'}. The evidence is not whole: each line above says what and why.`,
-    );
-  }
-  return { out, err, intact };
 }

@@ -1,7 +1,7 @@
 import { SEVERITIES, SEVERITIES_DESCENDING, type Severity, severityRank } from '../rules/severity.ts';
-import type { ManifestLink } from './manifest.ts';
 import { RUNTIME_CATEGORIES, RUNTIME_LABELS, type RuntimeCategory, runtimeCategory } from './migration.ts';
 import { type MigrationView, migrationView } from './migration-view.ts';
+import type { ManifestLink } from './model.ts';
 import {
   type ClusterDiff,
   type ClusterReport,

@@ -5,7 +5,7 @@ import { lstat, mkdir, open, readdir, readFile, rm } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join, relative, resolve, sep } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { sha256Hex } from '../report/manifest.ts';
+import { sha256Hex } from '../sha256.ts';
 import {
   createFileExclusively,
   errnoCode,

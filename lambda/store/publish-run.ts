@@ -1,15 +1,10 @@
 import { describeError } from '../errors.ts';
 import { isRecord } from '../kube/objects.ts';
-import {
-  buildManifest,
-  type RunManifest,
-  type RunTimings,
-  serialiseManifest,
-  sha256Hex,
-} from '../report/manifest.ts';
 import type { DiffDocument, Report } from '../report/model.ts';
 import { type Artifact, renderReport } from '../report/render.ts';
+import { sha256Hex } from '../sha256.ts';
 import { StoreError, WriteConflictError } from './errors.ts';
+import { buildManifest, type RunManifest, type RunTimings, serialiseManifest } from './manifest.ts';
 import type { ReportStore } from './report-store.ts';
 import {
   type ChainHead,

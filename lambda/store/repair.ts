@@ -1,4 +1,4 @@
-import { sha256Hex } from '../report/manifest.ts';
+import { sha256Hex } from '../sha256.ts';
 import { StoreError } from './errors.ts';
 import { withPublishLock } from './publish-lock.ts';
 import type { ReportStore } from './report-store.ts';

@@ -1,11 +1,13 @@
 import { describeError } from '../errors.ts';
 import { isRecord } from '../kube/objects.ts';
 import type { PreviousCluster, PreviousReading, PreviousRuns } from '../report/diff.ts';
-import { MANIFEST_KIND, type ManifestLink, type RunManifest, sha256Hex } from '../report/manifest.ts';
 import type { ClusterReport, ClusterStatus, Report } from '../report/model.ts';
 import type { Artifact } from '../report/render.ts';
 import { isSeverity } from '../rules/severity.ts';
+import { isRunId } from '../run-id.ts';
+import { sha256Hex } from '../sha256.ts';
 import { BrokenHeadError, type StoreError } from './errors.ts';
+import { MANIFEST_KIND, type ManifestLink, type RunManifest } from './manifest.ts';
 import type { ReportStore } from './report-store.ts';
 
 /**
@@ -23,7 +25,6 @@ import type { ReportStore } from './report-store.ts';
 export const FLEET_POINTER_KEY = 'latest.json';
 export const MANIFEST_NAME = 'manifest.json';
 export const JSON_TYPE = 'application/json; charset=utf-8';
-const RUN_ID = /^[0-9]{8}T[0-9]{6}Z-[0-9a-f]{6}$/;
 
 export interface FleetPointer {
   kind: 'dockershim-audit.latest';
@@ -42,10 +43,6 @@ export interface ClusterPointer {
   status: ClusterStatus;
   /** The latest run that read the cluster completely: this run when it did. */
   lastCompleteRunId?: string;
-}
-
-export function isRunId(value: unknown): value is string {
-  return typeof value === 'string' && RUN_ID.test(value);
 }
 
 export function runKey(runId: string, name: string): string {

@@ -1,5 +1,5 @@
 import { isRecord } from '../kube/objects.ts';
-import { sha256Hex } from '../report/manifest.ts';
+import { sha256Hex } from '../sha256.ts';
 import { currentPublishLock } from './publish-lock.ts';
 import type { ReportStore } from './report-store.ts';
 import {

@@ -1,8 +1,7 @@
 import { describe, expect, test } from 'vitest';
-import type { CollectionOutcome } from '../../lambda/audit/cluster-audit.ts';
 import { defaultPolicy } from '../../lambda/audit/policy.ts';
 import { auditFleet } from '../../lambda/audit/run-fleet.ts';
-import type { ClusterSource, ObjectSink } from '../../lambda/collect/cluster-source.ts';
+import type { ClusterSource, CollectionOutcome, ObjectSink } from '../../lambda/collect/cluster-source.ts';
 import { node } from '../helpers/objects.ts';
 
 /** A cluster that takes a while to read: enough to watch the runner's concurrency. */

@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import addFormatsModule from 'ajv-formats';
-import type { RunManifest } from '../../lambda/report/manifest.ts';
 import type { DiffDocument, Report } from '../../lambda/report/model.ts';
+import type { RunManifest } from '../../lambda/store/manifest.ts';
 import { REPO_ROOT } from './paths.ts';
 
 const schema = (name: string) =>

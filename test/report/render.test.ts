@@ -69,7 +69,7 @@ describe('reports rendered from the vendor corpus and the demo cluster', async (
   });
 
   test('the footer carries the SHA-256 of report.json and diff.json', async () => {
-    const { sha256Hex } = await import('../../lambda/report/manifest.ts');
+    const { sha256Hex } = await import('../../lambda/sha256.ts');
     for (const name of ['report.json', 'diff.json']) {
       const digest = sha256Hex(bodyOf(run.artifacts, name));
       expect(htmlReport).toContain(`sha256:${digest}`);

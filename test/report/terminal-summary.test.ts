@@ -1,5 +1,6 @@
 import { describe, expect, test } from 'vitest';
-import { formatVerifyResult, printable } from '../../lambda/report/terminal-summary.ts';
+import { formatVerifyResult } from '../../lambda/store/verify-summary.ts';
+import { printable } from '../../lambda/text.ts';
 
 describe('printable: text from input as the terminal may show it', () => {
   test.each([

@@ -2,7 +2,7 @@ import { appendFile, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeEach, describe, expect, test } from 'vitest';
-import { sha256Hex } from '../../lambda/report/manifest.ts';
+import { sha256Hex } from '../../lambda/sha256.ts';
 import { LocalDirectoryStore } from '../../lambda/store/local-store.ts';
 import { verifyStore } from '../../lambda/store/verify.ts';
 import { runCli } from '../helpers/run-cli.ts';

@@ -1,6 +1,8 @@
-import { createHash } from 'node:crypto';
-import type { ClusterStatus, Report } from './model.ts';
-import type { Artifact } from './render.ts';
+import type { ClusterStatus, ManifestLink, Report } from '../report/model.ts';
+import type { Artifact } from '../report/render.ts';
+import { sha256Hex } from '../sha256.ts';
+
+export type { ManifestLink };
 
 /**
  * The evidence manifest of one run (`manifest.json`): the SHA-256 of every artifact and the
@@ -26,12 +28,6 @@ export interface RunTimings {
   durationMs: number;
 }
 
-export interface ManifestLink {
-  runId: string;
-  /** SHA-256 of the previous run's manifest.json, byte for byte as stored. */
-  manifestSha256: string;
-}
-
 export interface RunManifest {
   kind: typeof MANIFEST_KIND;
   schemaVersion: typeof MANIFEST_SCHEMA_VERSION;
@@ -44,10 +40,6 @@ export interface RunManifest {
   artifacts: ManifestArtifact[];
   /** Absent for the first run of a store: the start of the chain. */
   previous?: ManifestLink;
-}
-
-export function sha256Hex(body: string | Uint8Array): string {
-  return createHash('sha256').update(body).digest('hex');
 }
 
 function describeArtifact(artifact: Artifact): ManifestArtifact {
