@@ -13,6 +13,7 @@ import {
 import { podSpecOf } from '../kube/pod-specs.ts';
 import { planMigration } from '../plan/plan.ts';
 import { PlanFactsCollector } from '../plan/read-facts.ts';
+import { runtimeCategory } from '../report/migration.ts';
 import {
   type ClusterReport,
   type ClusterSourceInfo,
@@ -374,6 +375,7 @@ function nodeReport(node: NodeRuntime): NodeReport {
     kubeletVersion: node.kubeletVersion,
     dockerEngine: node.dockerEngine,
     dockershim: node.dockershim,
+    runtimeCategory: runtimeCategory(node),
   };
 }
 

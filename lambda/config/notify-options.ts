@@ -1,6 +1,7 @@
 import { UsageError } from '../errors.ts';
 import { isRecord } from '../kube/objects.ts';
-import { Secret } from '../notify/secret.ts';
+import { Secret } from '../secret.ts';
+import { ConfigError } from './errors.ts';
 import {
   NOTIFY_WHEN,
   type NotifySettings,
@@ -8,8 +9,7 @@ import {
   topicRegion,
   WEBHOOK_FORMATS,
   type WebhookFormat,
-} from '../notify/settings.ts';
-import { ConfigError } from './errors.ts';
+} from './notify-settings.ts';
 
 /** The CLI reads the webhook's URL and signing secret from these when they are not on the command line. */
 export const WEBHOOK_URL_ENV = 'DOCKERSHIM_AUDIT_WEBHOOK_URL';

@@ -1,10 +1,10 @@
 import { MAX_LINK_SECONDS, MIN_LINK_SECONDS } from '../defaults.ts';
 import { describeError } from '../errors.ts';
 import { isRecord } from '../kube/objects.ts';
-import type { NotifySettings } from '../notify/settings.ts';
 import { ConfigError } from './errors.ts';
 import { type AuditServiceConfig, parseAuditServiceConfig } from './lambda-config.ts';
 import { DEFAULT_NOTIFY_OPTIONS, type NotifySecrets, resolveNotifySettings } from './notify-options.ts';
+import type { NotifySettings } from './notify-settings.ts';
 import { readStoredText } from './stored-text.ts';
 
 /**

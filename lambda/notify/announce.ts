@@ -1,3 +1,4 @@
+import type { NotifySettings } from '../config/notify-settings.ts';
 import { describeError } from '../errors.ts';
 import { diffReports, type PreviousRuns } from '../report/diff.ts';
 import type { DiffDocument, Report } from '../report/model.ts';
@@ -15,7 +16,6 @@ import {
 } from './delivery-record.ts';
 import { targetLabel } from './notifier.ts';
 import { type NotificationOutcome, type NotifyDeps, notifyRun } from './notify-run.ts';
-import type { NotifySettings } from './settings.ts';
 
 export interface AnnounceRequest {
   store: ReportStore;

@@ -1,5 +1,5 @@
+import type { NotifyWhen } from '../config/notify-settings.ts';
 import type { ClusterDiff, DiffDocument } from '../report/model.ts';
-import type { NotifyWhen } from './settings.ts';
 
 export interface NotifyDecision {
   send: boolean;

@@ -1,11 +1,11 @@
 import { createHash } from 'node:crypto';
+import type { NotifySettings } from '../config/notify-settings.ts';
 import { describeError } from '../errors.ts';
 import { isRecord } from '../kube/objects.ts';
 import { isRunId } from '../run-id.ts';
+import { describeUrl } from '../secret.ts';
 import type { ReportStore } from '../store/report-store.ts';
 import type { NotifyChannel } from './notifier.ts';
-import { describeUrl } from './secret.ts';
-import type { NotifySettings } from './settings.ts';
 
 /**
  * What each notification target has heard, kept in the store beside the runs but outside

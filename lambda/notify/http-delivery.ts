@@ -1,7 +1,7 @@
+import type { DeliveryPolicy } from '../config/notify-settings.ts';
 import { parseRetryAfter } from '../retry-after.ts';
 import { NotifyError, NotifyFailure } from './errors.ts';
 import { plain } from './notice.ts';
-import type { DeliveryPolicy } from './settings.ts';
 
 /** The outside world a delivery touches, injectable so tests run on loopback with short waits. */
 export interface DeliveryIO {

@@ -1,5 +1,5 @@
+import { resourceLabel } from '../kube/resource-label.ts';
 import type { ClusterStatus, DiffDocument, Finding, SeverityCounts } from '../report/model.ts';
-import { resourceLabel } from '../report/resource-label.ts';
 import type { Evidence } from '../rules/rule.ts';
 import { type Severity, severityBreakdown, severityRank } from '../rules/severity.ts';
 import { clip } from '../text.ts';

@@ -1,7 +1,7 @@
+import type { WebhookFormat } from '../config/notify-settings.ts';
 import type { DiffDocument } from '../report/model.ts';
 import type { NotifyFailureCode } from './errors.ts';
 import type { Notice } from './notice.ts';
-import type { WebhookFormat } from './settings.ts';
 
 export type NotifyChannel = WebhookFormat | 'email';
 

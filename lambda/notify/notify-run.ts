@@ -1,17 +1,17 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Redactor } from '../redact.ts';
-import type { DiffDocument } from '../report/model.ts';
-import { decideNotification } from './decide.ts';
-import type { DeliveryIO, NotifyEvent } from './http-delivery.ts';
-import { buildNotice } from './notice.ts';
-import { type Delivery, type Notifier, targetLabel } from './notifier.ts';
-import { urlSecrets } from './secret.ts';
 import {
   DEFAULT_DELIVERY_POLICY,
   type DeliveryPolicy,
   type NotifySettings,
   type WebhookTarget,
-} from './settings.ts';
+} from '../config/notify-settings.ts';
+import { Redactor } from '../redact.ts';
+import type { DiffDocument } from '../report/model.ts';
+import { urlSecrets } from '../secret.ts';
+import { decideNotification } from './decide.ts';
+import type { DeliveryIO, NotifyEvent } from './http-delivery.ts';
+import { buildNotice } from './notice.ts';
+import { type Delivery, type Notifier, targetLabel } from './notifier.ts';
 import type { SnsPublisher } from './sns-email.ts';
 import { failureOf, webhookNotifier } from './webhook.ts';
 

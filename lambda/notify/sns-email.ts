@@ -1,9 +1,9 @@
 import { PublishCommand, type PublishCommandInput, SNSClient } from '@aws-sdk/client-sns';
+import { type DeliveryPolicy, type EmailTarget, topicRegion } from '../config/notify-settings.ts';
 import { emailMessage } from './email.ts';
 import { NotifyFailure } from './errors.ts';
 import type { DeliveryIO } from './http-delivery.ts';
 import type { Notifier } from './notifier.ts';
-import { type DeliveryPolicy, type EmailTarget, topicRegion } from './settings.ts';
 import { idempotencyKey } from './webhook.ts';
 
 /** What the e-mail notifier needs of an SNS client: the real one, pointed anywhere (tests: loopback). */

@@ -1,14 +1,14 @@
+import type { DeliveryPolicy, WebhookTarget } from '../config/notify-settings.ts';
 import { describeError } from '../errors.ts';
 import type { DiffDocument } from '../report/model.ts';
 import { TOOL_NAME } from '../report/model.ts';
+import { describeUrl } from '../secret.ts';
 import { TOOL_VERSION } from '../version.ts';
 import { NotifyError, NotifyFailure } from './errors.ts';
 import { EVENT_HEADER, genericBody, signatureHeaders } from './generic.ts';
 import { type DeliveryIO, postWithRetry } from './http-delivery.ts';
 import type { Notice } from './notice.ts';
 import type { Delivery, Notifier } from './notifier.ts';
-import { describeUrl } from './secret.ts';
-import type { DeliveryPolicy, WebhookTarget } from './settings.ts';
 import { slackMessage } from './slack.ts';
 import { teamsMessage } from './teams.ts';
 

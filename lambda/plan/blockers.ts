@@ -1,7 +1,7 @@
 import { type ResourceRef, resourceKey } from '../kube/objects.ts';
+import { resourceLabel } from '../kube/resource-label.ts';
 import { type Blocker, BlockerPlacement } from '../report/migration.ts';
 import type { Finding } from '../report/model.ts';
-import { resourceLabel } from '../report/resource-label.ts';
 import { brokenNow } from '../rules/cluster/broken-now.ts';
 import { atLeast, Severity } from '../rules/severity.ts';
 import { plural } from '../text.ts';

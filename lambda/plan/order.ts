@@ -1,6 +1,6 @@
 import { type ResourceRef, resourceKey } from '../kube/objects.ts';
+import { resourceLabel } from '../kube/resource-label.ts';
 import { type Blocker, BlockerPlacement, type FixStep, OrderGroup, PoolStatus } from '../report/migration.ts';
-import { resourceLabel } from '../report/resource-label.ts';
 
 /** What ordering needs of a pool. */
 export interface OrderablePool {

@@ -4,7 +4,6 @@ import {
   PoolStatus,
   RUNTIME_CATEGORIES,
   type RuntimeCategory,
-  runtimeCategory,
 } from '../report/migration.ts';
 import type { ClusterReport } from '../report/model.ts';
 import { blockingFindings, placeBlockers, poolBlockers } from './blockers.ts';
@@ -36,7 +35,7 @@ export function planMigration(input: PlanInput): Migration {
   const nodeFacts = new Map(facts.nodes.map((node) => [node.name, node]));
   const nodes: PlanNode[] = cluster.nodes.map((report) => ({
     report,
-    category: runtimeCategory(report),
+    category: report.runtimeCategory,
     facts: nodeFacts.get(report.name) ?? { name: report.name, labels: {}, taints: [] },
   }));
   if (nodes.length === 0)

@@ -1,3 +1,4 @@
+import { resourceLabel } from '../kube/resource-label.ts';
 import { clip, plural } from '../text.ts';
 import { CodeBlock } from './escape.ts';
 import {
@@ -12,10 +13,8 @@ import {
   RUNTIME_LABELS,
   RunbookRoute,
   type RuntimeCategory,
-  runtimeCategory,
 } from './migration.ts';
 import type { ClusterReport } from './model.ts';
-import { resourceLabel } from './resource-label.ts';
 
 /**
  * The migration section of the reports, prepared from each cluster's `migration`: a picture of
@@ -206,7 +205,7 @@ function clusterMigrationView(cluster: ClusterReport, plan: Migration, anchor: s
     view.fixNames = fix.names;
   }
   if (plan.pools.length > 0) {
-    const runtimes = new Map(cluster.nodes.map((node) => [node.name, runtimeCategory(node)]));
+    const runtimes = new Map(cluster.nodes.map((node) => [node.name, node.runtimeCategory]));
     view.picture = poolPicture(plan.pools, runtimes);
   }
   return view;

@@ -1,5 +1,4 @@
 import type { ResourceRef } from '../kube/objects.ts';
-import type { NodeReport } from './model.ts';
 
 /**
  * The migration plan of one cluster (`clusters[].migration` in report.json): which node pools
@@ -59,10 +58,15 @@ export const RUNTIME_LABELS: Record<RuntimeCategory, string> = {
   other: 'other',
 };
 
-/** A node's runtime as the plan and the reports name it: Docker Engine is told apart by its bridge. */
-export function runtimeCategory(
-  node: Pick<NodeReport, 'runtime' | 'dockerEngine' | 'dockershim'>,
-): RuntimeCategory {
+/**
+ * A node's runtime as the plan and the reports name it: Docker Engine is told apart by its
+ * bridge. The audit stores it on each node (`NodeReport.runtimeCategory`); read it there.
+ */
+export function runtimeCategory(node: {
+  runtime: string;
+  dockerEngine: boolean;
+  dockershim: boolean;
+}): RuntimeCategory {
   if (node.dockershim) return 'dockershim';
   if (node.dockerEngine) return 'cri-dockerd';
   const runtime = node.runtime.toLowerCase();

@@ -2,7 +2,7 @@ import { type ResourceRef, resourceKey } from '../kube/objects.ts';
 import type { AgentGuidance } from '../rules/agents/agent-catalog.ts';
 import type { Evidence } from '../rules/rule.ts';
 import { type Severity, severityRank } from '../rules/severity.ts';
-import type { Migration } from './migration.ts';
+import type { Migration, RuntimeCategory } from './migration.ts';
 
 /**
  * The canonical report (`report.json`). HTML and Markdown are renders of it; anything a
@@ -52,6 +52,8 @@ export interface NodeReport {
   dockerEngine: boolean;
   /** Docker Engine through the kubelet's dockershim (kubelet before 1.24): an upgrade blocker. */
   dockershim: boolean;
+  /** How the plan and the reports group it: Docker Engine is told apart by its bridge. */
+  runtimeCategory: RuntimeCategory;
 }
 
 export interface WorkloadReport {

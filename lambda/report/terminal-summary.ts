@@ -1,7 +1,7 @@
+import { resourceLabel } from '../kube/resource-label.ts';
 import { SEVERITIES_DESCENDING, type Severity, severityBreakdown } from '../rules/severity.ts';
 import { printable } from '../text.ts';
 import type { DiffDocument, Report, SeverityCounts } from './model.ts';
-import { resourceLabel } from './resource-label.ts';
 
 const MAX_WORKLOADS_SHOWN = 15;
 const COLOURS: Record<Severity, string> = {

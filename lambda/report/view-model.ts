@@ -1,5 +1,6 @@
+import { resourceLabel } from '../kube/resource-label.ts';
 import { SEVERITIES, SEVERITIES_DESCENDING, type Severity, severityRank } from '../rules/severity.ts';
-import { RUNTIME_CATEGORIES, RUNTIME_LABELS, type RuntimeCategory, runtimeCategory } from './migration.ts';
+import { RUNTIME_CATEGORIES, RUNTIME_LABELS, type RuntimeCategory } from './migration.ts';
 import { type MigrationView, migrationView } from './migration-view.ts';
 import type { ManifestLink } from './model.ts';
 import {
@@ -15,7 +16,6 @@ import {
 } from './model.ts';
 import type { ProgressHistory } from './progress.ts';
 import { type ProgressView, progressView } from './progress-view.ts';
-import { resourceLabel } from './resource-label.ts';
 
 /**
  * What the templates show, derived from report.json and diff.json and nothing else: groupings,
@@ -296,7 +296,7 @@ function nodesView(nodes: readonly NodeReport[]): NodesView {
   const runtimes = RUNTIME_CATEGORIES.map((category) => ({
     category,
     label: RUNTIME_LABELS[category],
-    count: nodes.filter((node) => runtimeCategory(node) === category).length,
+    count: nodes.filter((node) => node.runtimeCategory === category).length,
   })).filter((entry) => entry.count > 0);
   let offset = 0;
   const donut = runtimes.map((entry) => {
@@ -420,7 +420,7 @@ function clusterView(cluster: ClusterReport, index: number, diff: ClusterDiff | 
     nodesOnDocker: cluster.summary.nodesOnDocker,
     nodeRows: cluster.nodes.map((node) => ({
       node,
-      category: runtimeCategory(node),
+      category: node.runtimeCategory,
       dockerLabel: node.dockershim
         ? 'yes, through dockershim (upgrade blocker)'
         : node.dockerEngine

@@ -6,12 +6,12 @@ import { eksClusterSource, type LiveReadOptions, storedKubeconfigSource } from '
 import { applyPolicyConfig } from '../config/audit-config.ts';
 import { ConfigError } from '../config/errors.ts';
 import type { AuditServiceConfig, ClusterEntry } from '../config/lambda-config.ts';
+import type { NotifySettings } from '../config/notify-settings.ts';
 import { ServiceEnv, type ServiceEnvironment } from '../config/service-environment.ts';
 import { readStoredText } from '../config/stored-text.ts';
 import { REPORT_FORMATS } from '../defaults.ts';
 import { describeError } from '../errors.ts';
 import { isRecord } from '../kube/objects.ts';
-import type { NotifySettings } from '../notify/settings.ts';
 import { type PublishOptions, publishRun, runScan, type ScanResult } from '../pipeline.ts';
 import type { Redactor } from '../redact.ts';
 import { type ClusterReport, ClusterStatus } from '../report/model.ts';

@@ -7,9 +7,9 @@ import {
   parseNotifyConfig,
   resolveNotifySettings,
 } from '../../lambda/config/notify-options.ts';
+import type { WebhookTarget } from '../../lambda/config/notify-settings.ts';
 import { UsageError } from '../../lambda/errors.ts';
-import { Secret } from '../../lambda/notify/secret.ts';
-import type { WebhookTarget } from '../../lambda/notify/settings.ts';
+import { Secret } from '../../lambda/secret.ts';
 import { runCli } from '../helpers/run-cli.ts';
 
 const SLACK_URL = 'https://hooks.slack.com/services/T000/B000/XXXXSECRETXXXX';

@@ -1,8 +1,8 @@
 import { ClusterAudit } from '../../lambda/audit/cluster-audit.ts';
 import { defaultPolicy } from '../../lambda/audit/policy.ts';
-import { Secret } from '../../lambda/notify/secret.ts';
-import type { DeliveryPolicy, NotifySettings, WebhookFormat } from '../../lambda/notify/settings.ts';
+import type { DeliveryPolicy, NotifySettings, WebhookFormat } from '../../lambda/config/notify-settings.ts';
 import type { ClusterReport, DiffDocument } from '../../lambda/report/model.ts';
+import { Secret } from '../../lambda/secret.ts';
 import { auditCorpus, diffBetween } from './diff.ts';
 import { configMap, daemonSet, node, pod, podSpec } from './objects.ts';
 

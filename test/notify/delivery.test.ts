@@ -1,12 +1,12 @@
 import { inspect } from 'node:util';
 import { SNSClient } from '@aws-sdk/client-sns';
 import { afterEach, describe, expect, test } from 'vitest';
+import { DEFAULT_DELIVERY_POLICY, type NotifySettings } from '../../lambda/config/notify-settings.ts';
 import { backoffMs, type NotifyEvent } from '../../lambda/notify/http-delivery.ts';
 import { describeOutcome, notifyRun } from '../../lambda/notify/notify-run.ts';
-import { Secret } from '../../lambda/notify/secret.ts';
-import { DEFAULT_DELIVERY_POLICY, type NotifySettings } from '../../lambda/notify/settings.ts';
 import type { DiffDocument } from '../../lambda/report/model.ts';
 import { parseRetryAfter } from '../../lambda/retry-after.ts';
+import { Secret } from '../../lambda/secret.ts';
 import { documentedSignatureVerifier } from '../helpers/documented-signature.ts';
 import { corpusRuns, FAST_DELIVERY, SIGNING_SECRET, webhookSettings } from '../helpers/notify-fixtures.ts';
 import { type Receiver, type Reply, startReceiver } from '../helpers/receiver.ts';

@@ -1,9 +1,9 @@
 import { SNSClient } from '@aws-sdk/client-sns';
 import { afterEach, describe, expect, test } from 'vitest';
+import type { NotifySettings } from '../../lambda/config/notify-settings.ts';
 import { emailMessage } from '../../lambda/notify/email.ts';
 import { buildNotice } from '../../lambda/notify/notice.ts';
 import { describeOutcome, notifyRun } from '../../lambda/notify/notify-run.ts';
-import type { NotifySettings } from '../../lambda/notify/settings.ts';
 import {
   adaptiveCardViolations,
   cardTextRuns,

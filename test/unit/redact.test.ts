@@ -1,7 +1,7 @@
 import { describe, expect, test } from 'vitest';
 import { notifySecrets } from '../../lambda/notify/notify-run.ts';
-import { Secret } from '../../lambda/notify/secret.ts';
 import { environmentSecrets, headerSecrets, REDACTED, Redactor } from '../../lambda/redact.ts';
+import { Secret } from '../../lambda/secret.ts';
 import { createTestPki } from '../simulator/certificates.ts';
 
 describe('the run’s secrets', () => {

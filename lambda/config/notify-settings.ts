@@ -1,4 +1,4 @@
-import type { Secret } from './secret.ts';
+import type { Secret } from '../secret.ts';
 
 /** When a run posts: only when something changed (the default), every run, or never. */
 export const NotifyWhen = { changes: 'changes', always: 'always', never: 'never' } as const;

@@ -1,5 +1,5 @@
 import { inspect } from 'node:util';
-import { REDACTED } from '../redact.ts';
+import { REDACTED } from './redact.ts';
 
 /**
  * A webhook URL or signing secret. It can only be read on purpose (`reveal()`): printing it,
