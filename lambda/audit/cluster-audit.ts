@@ -42,8 +42,6 @@ import { describeOrigin, identityOf } from './object-identity.ts';
 import { OwnerIndex, subjectOf } from './owners.ts';
 import { type AuditPolicy, exemptionFor, severityFor } from './policy.ts';
 
-const KNOWN_AGENT_RULE = 'DS030';
-
 /** A detection waiting for the end of the run, when its top-level owner can be resolved. */
 interface PendingFinding {
   rule: Rule;
@@ -73,6 +71,8 @@ export class ClusterAudit {
   private readonly objectRules: ObjectRule[];
   private readonly clusterRules: ClusterRule[];
   private readonly context: RuleContext;
+  /** Rules whose findings are context for the workload's others (`RuleMeta.contextForWorkload`). */
+  private readonly contextRules: ReadonlySet<string>;
   private readonly pending = new Map<string, PendingFinding>();
   private readonly owners = new OwnerIndex();
   private readonly planFacts = new PlanFactsCollector();
@@ -94,6 +94,9 @@ export class ClusterAudit {
     this.objectRules = policy.rules.filter((rule): rule is ObjectRule => rule.target === 'object');
     this.clusterRules = policy.rules.filter((rule): rule is ClusterRule => rule.target === 'cluster');
     this.context = { agents: policy.agents };
+    this.contextRules = new Set(
+      policy.rules.filter((rule) => rule.contextForWorkload).map((rule) => rule.id),
+    );
   }
 
   /**
@@ -197,7 +200,7 @@ export class ClusterAudit {
         if (detection.resource) this.addFinding(findings, rule, detection, detection.resource);
       }
     }
-    const attributed = attachAgentGuidance([...findings.values()]).sort(compareFindings);
+    const attributed = attachAgentGuidance([...findings.values()], this.contextRules).sort(compareFindings);
     const status = this.statusOf(outcome);
     const errors = [...this.errors];
     if (outcome.status === 'failed')
@@ -324,18 +327,18 @@ function workloadNames(object: KubeObject): string[] {
  * The vendor guidance of a recognised agent goes onto every finding of its workload; the
  * "known agent" finding itself stays only where the workload has nothing else to show.
  */
-function attachAgentGuidance(findings: Finding[]): Finding[] {
+function attachAgentGuidance(findings: Finding[], contextRules: ReadonlySet<string>): Finding[] {
   const agentOf = new Map<string, Finding['agent']>();
   const withOtherFindings = new Set<string>();
   for (const finding of findings) {
     const key = resourceKey(finding.resource);
-    if (finding.rule === KNOWN_AGENT_RULE) agentOf.set(key, finding.agent);
+    if (contextRules.has(finding.rule)) agentOf.set(key, finding.agent);
     else withOtherFindings.add(key);
   }
   const kept: Finding[] = [];
   for (const finding of findings) {
     const key = resourceKey(finding.resource);
-    if (finding.rule === KNOWN_AGENT_RULE && withOtherFindings.has(key)) continue;
+    if (contextRules.has(finding.rule) && withOtherFindings.has(key)) continue;
     const agent = agentOf.get(key);
     kept.push(agent && !finding.agent ? { ...finding, agent } : finding);
   }

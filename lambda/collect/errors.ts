@@ -1,4 +1,4 @@
-import { AuditError } from '../errors.ts';
+import { AuditError, type ErrorCode } from '../errors.ts';
 
 /**
  * A Kubernetes API request that failed for good (after retries). `status` is the HTTP status,
@@ -12,7 +12,7 @@ export class KubeApiError extends AuditError {
   constructor(
     path: string,
     message: string,
-    options: { status?: number; hint?: string; cause?: unknown; code?: string } = {},
+    options: { status?: number; hint?: string; cause?: unknown; code?: ErrorCode } = {},
   ) {
     super(
       options.code ?? (options.status === undefined ? 'KUBE_UNREACHABLE' : `KUBE_HTTP_${options.status}`),

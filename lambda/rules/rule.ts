@@ -57,6 +57,12 @@ export interface RuleMeta {
   rationale: string;
   remediation: string;
   references: readonly string[];
+  /**
+   * The rule gives context, not a problem (a recognised vendor agent): the engine attaches its
+   * finding's guidance to the workload's other findings, and keeps the finding itself only where
+   * the workload has nothing else to show.
+   */
+  contextForWorkload?: true;
 }
 
 export interface RuleContext {

@@ -1,4 +1,4 @@
-import { AuditError } from '../errors.ts';
+import { AuditError, type ErrorCode } from '../errors.ts';
 
 /** A report could not be written; nothing half-written replaces an earlier report. */
 export class OutputError extends AuditError {
@@ -15,7 +15,7 @@ export interface StoreErrorOptions {
   hint?: string;
   cause?: unknown;
   /** @default 'STORE_FAILED' */
-  code?: string;
+  code?: ErrorCode;
 }
 
 /** The report store could not be read or written. A run whose upload failed moves no pointer. */

@@ -8,6 +8,7 @@ export const knownAgent: WorkloadRule = {
   title: 'Known telemetry or security agent',
   severity: Severity.info,
   target: 'workload',
+  contextForWorkload: true,
   rationale:
     "The workload matches a vendor's agent in the catalog. Its guidance is attached to the workload's findings; this finding stands alone only when nothing else was found, as a reminder to check the vendor's advice.",
   remediation: "Follow the vendor's guidance for containerd and CRI-O nodes.",
