@@ -15,6 +15,7 @@ import {
   type RuntimeCategory,
 } from './migration.ts';
 import type { ClusterReport } from './model.ts';
+import { round } from './svg.ts';
 
 /**
  * The migration section of the reports, prepared from each cluster's `migration`: a picture of
@@ -361,8 +362,4 @@ function squaresOf(
       squares.push({ category, title: `${perSquare} ${RUNTIME_LABELS[category]} nodes` });
   }
   return squares;
-}
-
-function round(value: number): number {
-  return Math.round(value * 100) / 100;
 }

@@ -1,6 +1,7 @@
 import { SEVERITIES_DESCENDING, type Severity } from '../rules/severity.ts';
 import { plural } from '../text.ts';
 import type { ProgressHistory, ProgressPoint } from './progress.ts';
+import { round } from './svg.ts';
 
 /**
  * The progress chart over the last runs, prepared for the templates: two panels on one time
@@ -216,8 +217,4 @@ function incompleteNote(point: ProgressPoint): string {
 /** `2026-11-22`. */
 function dateLabel(iso: string): string {
   return /^\d{4}-\d{2}-\d{2}/.test(iso) ? iso.slice(0, 10) : iso;
-}
-
-function round(value: number): number {
-  return Math.round(value * 100) / 100;
 }

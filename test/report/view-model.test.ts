@@ -1,7 +1,8 @@
 import { describe, expect, test } from 'vitest';
 import { assembleReport } from '../../lambda/report/assemble.ts';
 import type { ClusterReport, Finding } from '../../lambda/report/model.ts';
-import { buildReportView, findingView } from '../../lambda/report/view-model.ts';
+import { buildReportView } from '../../lambda/report/view-model.ts';
+import { findingView } from '../../lambda/report/workload-view.ts';
 import { audit, daemonSet, node, pod, podSpec } from '../helpers/objects.ts';
 import { socketAgent } from '../helpers/scans.ts';
 
