@@ -9,7 +9,9 @@ import { REPO_ROOT } from './helpers/paths.ts';
  * of lambda/ as written, so a new file or a new import that runs up a layer fails here, with
  * the file and the line named.
  *
- * Bottom to top (DESIGN.md's pipeline, with the pieces every stage shares at the bottom):
+ * Bottom to top (DESIGN.md's pipeline: config, collect, detect, assemble, plan, diff and render,
+ * store, notify; with the pieces every stage shares at the bottom). A folder is one layer,
+ * except report/: its data model sits below every stage and its assembly below the plan.
  */
 const LAYERS: ReadonlyArray<{ layer: string; holds: (path: string) => boolean; why: string }> = [
   {
@@ -32,12 +34,17 @@ const LAYERS: ReadonlyArray<{ layer: string; holds: (path: string) => boolean; w
   { layer: 'config', holds: (path) => path.startsWith('config/'), why: 'flags, settings and policy files' },
   { layer: 'collect', holds: (path) => path.startsWith('collect/'), why: 'reading clusters and files' },
   {
+    layer: 'assemble',
+    holds: (path) => path === 'report/assemble.ts' || path === 'report/cluster-summary.ts',
+    why: "the report's workloads, nodes and counts from the findings: pure, before the plan",
+  },
+  {
     layer: 'plan',
     holds: (path) => path.startsWith('plan/'),
     why: 'the migration plan, pure over the model',
   },
   { layer: 'audit', holds: (path) => path.startsWith('audit/'), why: 'a cluster and a fleet audited' },
-  { layer: 'report', holds: (path) => path.startsWith('report/'), why: 'assembly, diff and rendering' },
+  { layer: 'report', holds: (path) => path.startsWith('report/'), why: 'diff and rendering' },
   { layer: 'store', holds: (path) => path.startsWith('store/'), why: 'keeping runs as evidence' },
   { layer: 'notify', holds: (path) => path.startsWith('notify/'), why: 'telling people' },
   {

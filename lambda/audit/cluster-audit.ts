@@ -1,19 +1,10 @@
 import type { CollectionOutcome, ObjectOrigin } from '../collect/cluster-source.ts';
 import { describeError } from '../errors.ts';
-import {
-  asString,
-  type KubeObject,
-  labelsOf,
-  metaOf,
-  nameOf,
-  ownerReferencesOf,
-  type ResourceRef,
-  resourceKey,
-} from '../kube/objects.ts';
+import { type KubeObject, type ResourceRef, resourceKey } from '../kube/objects.ts';
 import { podSpecOf } from '../kube/pod-specs.ts';
 import { planMigration } from '../plan/plan.ts';
 import { PlanFactsCollector } from '../plan/read-facts.ts';
-import { runtimeCategory } from '../report/migration.ts';
+import { nodeReport, summarise, workloadsOf } from '../report/cluster-summary.ts';
 import {
   type ClusterReport,
   type ClusterSourceInfo,
@@ -21,8 +12,6 @@ import {
   type CollectionError,
   compareFindings,
   type Finding,
-  type NodeReport,
-  type WorkloadReport,
 } from '../report/model.ts';
 import { type NodeRuntime, nodeRuntimeOf } from '../rules/lib/node-runtime.ts';
 import { buildWorkloadView } from '../rules/lib/workload-view.ts';
@@ -35,11 +24,10 @@ import type {
   SocketUser,
   WorkloadRule,
 } from '../rules/rule.ts';
-import { emptySeverityCounts, highest, severityRank } from '../rules/severity.ts';
 import { counted, Samples } from '../samples.ts';
 import { findingId } from './finding-id.ts';
 import { describeOrigin, identityOf } from './object-identity.ts';
-import { OwnerIndex, subjectOf } from './owners.ts';
+import { OwnerIndex, subjectOf, workloadNames } from './owners.ts';
 import { type AuditPolicy, exemptionFor, severityFor } from './policy.ts';
 
 /** A detection waiting for the end of the run, when its top-level owner can be resolved. */
@@ -305,25 +293,6 @@ export class ClusterAudit {
 }
 
 /**
- * Names a vendor's agent may go by: its owners' names (a ReplicaSet's without the template
- * hash), or its own name when nothing owns it. A pod's own generated name adds nothing its
- * owner's does not, and would make every pod's names unique.
- */
-function workloadNames(object: KubeObject): string[] {
-  const owners = ownerReferencesOf(object)
-    .map((owner) => asString(owner.name))
-    .filter((name): name is string => name !== undefined && name !== '');
-  if (owners.length === 0) {
-    // Without a name, the generateName (`datadog-agent-`) is the name its author meant.
-    const name = nameOf(object) || asString(metaOf(object).generateName)?.replace(/-$/, '');
-    return name ? [name] : [];
-  }
-  const hash = labelsOf(object)['pod-template-hash'];
-  const suffix = `-${hash}`;
-  return hash ? owners.map((name) => (name.endsWith(suffix) ? name.slice(0, -suffix.length) : name)) : owners;
-}
-
-/**
  * The vendor guidance of a recognised agent goes onto every finding of its workload; the
  * "known agent" finding itself stays only where the workload has nothing else to show.
  */
@@ -343,62 +312,4 @@ function attachAgentGuidance(findings: Finding[], contextRules: ReadonlySet<stri
     kept.push(agent && !finding.agent ? { ...finding, agent } : finding);
   }
   return kept;
-}
-
-function workloadsOf(findings: Finding[]): WorkloadReport[] {
-  const byResource = new Map<string, { resource: ResourceRef; findings: Finding[] }>();
-  for (const finding of findings) {
-    const key = resourceKey(finding.resource);
-    const entry = byResource.get(key) ?? { resource: finding.resource, findings: [] };
-    entry.findings.push(finding);
-    byResource.set(key, entry);
-  }
-  const workloads: WorkloadReport[] = [];
-  for (const { resource, findings: own } of byResource.values()) {
-    const counted = own.filter((finding) => !finding.exemption);
-    const verdict = highest(counted.map((finding) => finding.severity));
-    if (!verdict) continue; // every finding exempt
-    const workload: WorkloadReport = { resource, verdict, findings: own.map((finding) => finding.id) };
-    const agent = own.find((finding) => finding.agent)?.agent;
-    if (agent) workload.agent = { vendor: agent.vendor, product: agent.product };
-    workloads.push(workload);
-  }
-  return workloads.sort(
-    (a, b) =>
-      severityRank(b.verdict) - severityRank(a.verdict) ||
-      resourceKey(a.resource).localeCompare(resourceKey(b.resource)),
-  );
-}
-
-function nodeReport(node: NodeRuntime): NodeReport {
-  return {
-    name: node.name,
-    runtime: node.runtime,
-    runtimeVersion: node.runtimeVersion,
-    kubeletVersion: node.kubeletVersion,
-    dockerEngine: node.dockerEngine,
-    dockershim: node.dockershim,
-    runtimeCategory: runtimeCategory(node),
-  };
-}
-
-function summarise(findings: Finding[], nodes: NodeRuntime[]): ClusterReport['summary'] {
-  const bySeverity = emptySeverityCounts();
-  const affected = new Set<string>();
-  let exempted = 0;
-  for (const finding of findings) {
-    if (finding.exemption) {
-      exempted++;
-      continue;
-    }
-    bySeverity[finding.severity]++;
-    if (finding.severity !== 'info' && finding.resource.kind !== 'Node')
-      affected.add(resourceKey(finding.resource));
-  }
-  return {
-    bySeverity,
-    workloadsAffected: affected.size,
-    nodesOnDocker: nodes.filter((node) => node.dockerEngine).length,
-    exempted,
-  };
 }

@@ -1,8 +1,12 @@
 import {
+  asString,
   controllerOf,
   type KubeObject,
   labelsOf,
+  metaOf,
+  nameOf,
   namespaceOf,
+  ownerReferencesOf,
   type ResourceRef,
   refOf,
   resourceKey,
@@ -125,4 +129,23 @@ function stripSuffix(name: string, pattern: RegExp): { name: string; suffix: str
 
 function withName(ref: ResourceRef, kind: string, name: string): ResourceRef {
   return ref.namespace === undefined ? { kind, name } : { kind, namespace: ref.namespace, name };
+}
+
+/**
+ * Names a vendor's agent may go by: its owners' names (a ReplicaSet's without the template
+ * hash), or its own name when nothing owns it. A pod's own generated name adds nothing its
+ * owner's does not, and would make every pod's names unique.
+ */
+export function workloadNames(object: KubeObject): string[] {
+  const owners = ownerReferencesOf(object)
+    .map((owner) => asString(owner.name))
+    .filter((name): name is string => name !== undefined && name !== '');
+  if (owners.length === 0) {
+    // Without a name, the generateName (`datadog-agent-`) is the name its author meant.
+    const name = nameOf(object) || asString(metaOf(object).generateName)?.replace(/-$/, '');
+    return name ? [name] : [];
+  }
+  const hash = labelsOf(object)['pod-template-hash'];
+  const suffix = `-${hash}`;
+  return hash ? owners.map((name) => (name.endsWith(suffix) ? name.slice(0, -suffix.length) : name)) : owners;
 }
