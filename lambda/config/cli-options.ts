@@ -3,9 +3,9 @@ import { MAX_LINK_SECONDS, MIN_LINK_SECONDS, REPORT_FORMATS, type ReportFormat }
 import { UsageError } from '../errors.ts';
 import { isSeverity, SEVERITIES, type Severity } from '../rules/severity.ts';
 import { isRunId } from '../run-id.ts';
-import { parseStoreLocation, type StoreLocation } from '../store/open-store.ts';
 import { OPTION, type OptionDeclaration, parseArgsSpec } from './cli-spec.ts';
 import { type NotifyOptions, parseNotifyFlags } from './notify-options.ts';
+import { parseStoreLocation, type StoreLocation } from './store-location.ts';
 
 export type ScanSource =
   | { type: 'manifests'; paths: string[]; clusterName: string }

@@ -1,4 +1,4 @@
-import { SEVERITIES_DESCENDING, type Severity } from '../rules/severity.ts';
+import { SEVERITIES_DESCENDING, type Severity, severityHeading } from '../rules/severity.ts';
 import { plural } from '../text.ts';
 import { type ClusterChangesView, clusterChangesView } from './changes-view.ts';
 import type { RuntimeCategory } from './migration.ts';
@@ -33,14 +33,6 @@ export interface ClusterView {
   changes?: ClusterChangesView;
 }
 
-const GROUP_HEADINGS: Record<Severity, string> = {
-  critical: 'Critical: broken now',
-  high: 'High: breaks when its nodes leave Docker Engine',
-  medium: 'Medium: can reach Docker Engine, needs a look',
-  low: 'Low: Docker-related, keeps working without it',
-  info: 'Info: context',
-};
-
 export function clusterView(
   cluster: ClusterReport,
   index: number,
@@ -53,7 +45,7 @@ export function clusterView(
   );
   const verdictGroups = SEVERITIES_DESCENDING.map((severity) => ({
     severity,
-    heading: GROUP_HEADINGS[severity],
+    heading: severityHeading(severity),
     workloads: workloads.filter((entry) => entry.workload.verdict === severity && entry.findings.length > 0),
     collapsed: severity === 'info',
   })).filter((group) => group.workloads.length > 0);

@@ -29,7 +29,7 @@ export const PoolStatus = {
 } as const;
 export type PoolStatus = (typeof PoolStatus)[keyof typeof PoolStatus];
 
-/** Where a pool stands in the order (README, "The migration plan"). */
+/** Where a pool stands in the order (docs/migration-plan.md). */
 export const OrderGroup = {
   /** No blockers: go now, smallest drain risk first. */
   ready: 'ready',

@@ -1,4 +1,4 @@
-import { SEVERITIES, SEVERITIES_DESCENDING, type Severity } from '../rules/severity.ts';
+import { SEVERITIES, SEVERITIES_DESCENDING, SEVERITY_MEANINGS, type Severity } from '../rules/severity.ts';
 import { plural } from '../text.ts';
 import type { Report } from './model.ts';
 import { round } from './svg.ts';
@@ -27,14 +27,6 @@ export interface SeverityView {
   /** A few words for legends. */
   meaning: string;
 }
-
-export const SEVERITY_MEANING: Record<Severity, string> = {
-  critical: 'broken now',
-  high: 'breaks without Docker',
-  medium: 'needs a look',
-  low: 'keeps working',
-  info: 'context',
-};
 
 export function headline(report: Report): HeadlineView {
   const workloads = report.clusters.flatMap((cluster) =>
@@ -82,7 +74,7 @@ export function severityViews(counts: Record<Severity, number>): SeverityView[] 
   return SEVERITIES_DESCENDING.map((severity) => ({
     severity,
     count: counts[severity],
-    meaning: SEVERITY_MEANING[severity],
+    meaning: SEVERITY_MEANINGS[severity].short,
   }));
 }
 
