@@ -11,7 +11,7 @@ import { MANIFEST_KIND, type ManifestLink, type RunManifest } from './manifest.t
 import type { ReportStore } from './report-store.ts';
 
 /**
- * The layout of a store (README documents it):
+ * The layout of a store (docs/reports-and-evidence.md documents it):
  *
  *   runs/<runId>/report.json|report.html|report.md|diff.json   what the run wrote
  *   runs/<runId>/manifest.json                                  SHA-256 of each, link to the previous manifest
