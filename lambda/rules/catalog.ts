@@ -11,6 +11,7 @@ import { dockerCliOnHost } from './workload/docker-cli-on-host.ts';
 import { dockerEndpointConfig } from './workload/docker-endpoint-config.ts';
 import { dockerFilesMount } from './workload/docker-files-mount.ts';
 import { dockerLogsBesideCriLogsMount, dockerLogsOnlyMount } from './workload/docker-logs-mount.ts';
+import { dockerPassedOnByName } from './workload/docker-passed-on-by-name.ts';
 import { dockerSelectedByName } from './workload/docker-selected-by-name.ts';
 import { dockerSocketMount } from './workload/docker-socket-mount.ts';
 import { dockerSocketParentMount } from './workload/docker-socket-parent-mount.ts';
@@ -22,7 +23,7 @@ import { ownDockerDaemon } from './workload/own-docker-daemon.ts';
  * Every rule, in id order. Bump RULES_VERSION when a rule's meaning or severity changes, so
  * that a report says which rules produced it and a diff across versions can be explained.
  */
-export const RULES_VERSION = '2';
+export const RULES_VERSION = '3';
 
 export const RULES: readonly Rule[] = [
   dockerSocketMount,
@@ -35,6 +36,7 @@ export const RULES: readonly Rule[] = [
   ownDockerDaemon,
   dockerCliOnHost,
   dockerSelectedByName,
+  dockerPassedOnByName,
   argoDockerExecutor,
   signalfxDockerMonitor,
   agentConfigDockerSocket,

@@ -15,6 +15,7 @@ describe('the rule catalog', () => {
       'DS008',
       'DS009',
       'DS010',
+      'DS011',
       'DS020',
       'DS021',
       'DS022',

@@ -242,6 +242,23 @@ describe("DS008 uses a Docker daemon of its own, not the node's (low)", () => {
     expect(findingsOf(audit([daemonSet('ci', spec)]), 'DS008')[0]?.severity).toBe('low');
   });
 
+  test.each([
+    ["Hyperledger Fabric's CORE_VM_ENDPOINT", { CORE_VM_ENDPOINT: 'tcp://docker:2375' }],
+    ['a TLS port and a service name', { ENGINE: 'tcp://dind.ci.svc.cluster.local:2376' }],
+  ])('a host named for Docker on a Docker port, whatever the variable is called: %s', (_, env) => {
+    const report = audit([daemonSet('peer', podSpec({ containers: [{ env }] }))]);
+    expect(rulesFound(report)).toEqual(['DS008']);
+    expect(findingsOf(report, 'DS008')[0]?.message).toContain('a Docker daemon on the network');
+  });
+
+  test.each([
+    ['a registry named for Docker on its own port', { REGISTRY: 'tcp://docker-registry:5000' }],
+    ['a Docker port on a host not named for Docker', { ENGINE: 'tcp://build-box:2375' }],
+    ['a name that only starts like Docker', { MIRROR: 'tcp://dockerhub-mirror:2375' }],
+  ])('not for %s', (_, env) => {
+    expect(findingsOf(audit([daemonSet('a', podSpec({ containers: [{ env }] }))]), 'DS008')).toEqual([]);
+  });
+
   test('a socket named in the environment that nothing mounts', () => {
     const spec = podSpec({ containers: [{ env: { DOCKER_HOST: 'unix:///var/run/docker.sock' } }] });
     const [finding] = findingsOf(audit([daemonSet('a', spec)]), 'DS008');

@@ -6,9 +6,11 @@ import {
   daemonSet,
   findingsOf,
   node,
+  pod,
   podSpec,
   rulesFound,
   verdictOf,
+  workload,
 } from '../helpers/objects.ts';
 
 type Env = Record<string, string>;
@@ -92,6 +94,14 @@ describe('DS010 selects Docker Engine by name (high)', () => {
     expect(findingsOf(audit([agent(setting)]), 'DS010')).toEqual([]);
   });
 
+  test('CONTAINER_RUNTIME_NAME=docker (illuminatio) is a setting that selects Docker', () => {
+    const [finding] = findingsOf(audit([agent({ env: { CONTAINER_RUNTIME_NAME: 'docker' } })]), 'DS010');
+    expect(finding?.evidence.env).toBe('CONTAINER_RUNTIME_NAME=docker');
+    expect(findingsOf(audit([agent({ env: { CONTAINER_RUNTIME_NAME: 'containerd' } })]), 'DS010')).toEqual(
+      [],
+    );
+  });
+
   test('not when the container cannot reach the Docker socket: the setting fails on every node', () => {
     expect(findingsOf(audit([agent({ env: { CONTAINER_RUNTIME: 'docker' } }, 'none')]), 'DS010')).toEqual([]);
   });
@@ -108,6 +118,81 @@ describe('DS010 selects Docker Engine by name (high)', () => {
     const report = audit([pod, node('n1', 'containerd://1.7.2', 'v1.29.0')]);
     expect(verdictOf(report, 'Pod/default/chaos-abc12')).toBe('critical');
     expect(findingsOf(report, 'DS050')[0]?.evidence.hostPath).toBe('/var/run/docker.sock');
+  });
+});
+
+describe('DS011 passes Docker Engine, chosen by name, to the pods it starts (high)', () => {
+  /** A LitmusChaos experiment: it mounts nothing; the helper pods it starts mount SOCKET_PATH. */
+  const experiment = (env: Env, nodeName?: string) =>
+    podSpec({
+      containers: [{ name: 'experiment', image: 'litmuschaos/go-runner:2.0.0', env }],
+      ...(nodeName && { nodeName }),
+    });
+  const dockerEnv = { CONTAINER_RUNTIME: 'docker', SOCKET_PATH: '/var/run/docker.sock' };
+
+  test('CONTAINER_RUNTIME=docker beside SOCKET_PATH=/var/run/docker.sock, with no mount of its own', () => {
+    const report = audit([workload('Deployment', 'litmus-experiment', experiment(dockerEnv))]);
+    expect(rulesFound(report)).toEqual(['DS011']);
+    expect(verdictOf(report, 'Deployment/default/litmus-experiment')).toBe('high');
+    const [finding] = findingsOf(report, 'DS011');
+    expect(finding?.evidence).toEqual({
+      env: 'CONTAINER_RUNTIME=docker',
+      endpoint: '/var/run/docker.sock',
+      image: 'litmuschaos/go-runner:2.0.0',
+    });
+    expect(finding?.message).toContain('SOCKET_PATH=/var/run/docker.sock');
+    // The socket is handed on, not unreachable: DS008 does not call it a socket nothing mounts.
+    expect(findingsOf(report, 'DS008')).toEqual([]);
+  });
+
+  test('a unix URL and a flag are read the same way', () => {
+    const spec = podSpec({
+      containers: [{ args: ['--container-runtime=docker', '--socket', 'unix:///run/docker.sock'] }],
+    });
+    expect(findingsOf(audit([daemonSet('tool', spec)]), 'DS011')[0]?.evidence).toMatchObject({
+      arg: '--container-runtime=docker',
+      endpoint: '/run/docker.sock',
+    });
+  });
+
+  test.each([
+    [
+      'containerd chosen, the Docker socket named',
+      { CONTAINER_RUNTIME: 'containerd', SOCKET_PATH: '/var/run/docker.sock' },
+    ],
+    [
+      "Docker chosen, containerd's socket named",
+      { CONTAINER_RUNTIME: 'docker', SOCKET_PATH: '/run/containerd/containerd.sock' },
+    ],
+    ['Docker chosen, no socket named', { CONTAINER_RUNTIME: 'docker' }],
+  ])('not for %s', (_, env) => {
+    expect(findingsOf(audit([workload('Deployment', 'e', experiment(env))]), 'DS011')).toEqual([]);
+  });
+
+  test('a socket named without a runtime setting is still one that nothing mounts (DS008)', () => {
+    const report = audit([
+      workload(
+        'Deployment',
+        'e',
+        experiment({ CONTAINER_RUNTIME: 'containerd', SOCKET_PATH: '/var/run/docker.sock' }),
+      ),
+    ]);
+    expect(rulesFound(report)).toEqual(['DS008']);
+  });
+
+  test('a container that reaches the socket itself is DS010, not DS011', () => {
+    const report = audit([agent({ env: dockerEnv })]);
+    expect(rulesFound(report)).toContain('DS010');
+    expect(findingsOf(report, 'DS011')).toEqual([]);
+  });
+
+  test('never critical through the node of this pod: the pods that mount the socket may run elsewhere', () => {
+    const report = audit([
+      node('n1', 'containerd://1.7.2', 'v1.29.0'),
+      pod('litmus-experiment-abc12', experiment(dockerEnv, 'n1')),
+    ]);
+    expect(findingsOf(report, 'DS050')).toEqual([]);
+    expect(verdictOf(report, 'Pod/default/litmus-experiment-abc12')).toBe('high');
   });
 });
 

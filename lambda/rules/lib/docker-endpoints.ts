@@ -38,6 +38,8 @@ export interface DockerEndpointUse {
   origin: { env: string } | { arg: string };
 }
 
+/** A host named for Docker (`docker`, `docker-dind`, `dind.ci.svc`), as docker-in-docker services are. */
+const DOCKER_NAMED_HOST = /(?:^|[.-])(?:docker|dind)(?:$|[.-])/i;
 /** Env variables whose TCP endpoints are Docker's even without "docker" in the URL. */
 const DOCKER_ENV_NAME = /DOCKER/i;
 /** Variables the Docker clients read as a whole endpoint, with or without a scheme. */
@@ -109,8 +111,10 @@ function wholeDockerHost(value: string): SocketRef[] | undefined {
 /**
  * The endpoints a value names and where each leads. `wholeValue` is the value read as one
  * Docker host (DOCKER_HOST); otherwise the text is searched. A network endpoint counts when the
- * context says it is Docker's, or when it is a Docker port on the node itself: nothing else
- * listens on 2375/2376 there.
+ * context says it is Docker's, when it is a Docker port on the node itself (nothing else
+ * listens on 2375/2376 there), or when a host named for Docker listens on a Docker port
+ * (`tcp://docker:2375`, the usual address of a docker-in-docker service, whatever the
+ * variable is called: Hyperledger Fabric's CORE_VM_ENDPOINT, for one).
  */
 function endpointsIn(
   view: WorkloadView,
@@ -145,7 +149,8 @@ function endpointsIn(
   const network = wholeValue ? wholeValue.filter(isNetworkRef) : networkEndpointsIn(text);
   for (const ref of network) {
     const target = networkTarget(view, container, ref.host);
-    if (networkIsDocker || (target === 'node' && DOCKER_PORTS.has(ref.port)))
+    const dockerPort = DOCKER_PORTS.has(ref.port);
+    if (networkIsDocker || (dockerPort && (target === 'node' || DOCKER_NAMED_HOST.test(ref.host))))
       uses.push({ container, ref, target, origin: originOf(ref) });
   }
   return uses;

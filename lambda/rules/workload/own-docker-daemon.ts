@@ -5,6 +5,7 @@ import {
   dockerEndpointsOf,
   endpointEvidence,
 } from '../lib/docker-endpoints.ts';
+import { dockerPassedOnOf } from '../lib/docker-passed-on.ts';
 import { describeContainer } from '../lib/mounts.ts';
 import type { ContainerView } from '../lib/workload-view.ts';
 import { References } from '../references.ts';
@@ -55,8 +56,10 @@ export const ownDockerDaemon: WorkloadRule = {
         evidence: { image: container.image },
       });
     }
+    // A socket named beside a Docker runtime setting is handed to the pods it starts (DS011).
+    const passedOn = new Set(dockerPassedOnOf(view).map(({ socket }) => socket));
     for (const use of dockerEndpointsOf(view)) {
-      if (use.target === 'node') continue;
+      if (use.target === 'node' || passedOn.has(use)) continue;
       detections.push({
         container: use.container.name,
         message: endpointMessage(use),
