@@ -160,5 +160,7 @@ nice "$GO" build -trimpath -ldflags "$ldflags" -o "$work/kube-apiserver" ./cmd/k
 mv -f "$work/kube-apiserver" "$binary.tmp"
 mv -f "$binary.tmp" "$binary"
 rm -rf "$work"
+# Binaries built from older inputs are 100 MB each and nothing uses them any more.
+find "$CACHE_DIR" -maxdepth 1 -name 'kube-apiserver-*' ! -name "${binary##*/}" -delete
 log "built $binary"
 echo "$binary"

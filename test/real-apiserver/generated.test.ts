@@ -80,8 +80,8 @@ describe.runIf(binary !== undefined)('a generated cluster on a real kube-apiserv
   });
 
   test('CronJobs are read as batch/v1beta1, the only version 1.20 serves', async () => {
-    expect(loaded.flatMap((outcome) => outcome.converted)).toEqual([
-      { object: 'CronJob/ops/image-gc', from: 'batch/v1', to: 'batch/v1beta1' },
+    expect(loaded.flatMap((outcome) => outcome.adjusted)).toEqual([
+      { object: 'CronJob/ops/image-gc', change: 'apiVersion batch/v1 -> batch/v1beta1' },
     ]);
     const endpoint = await kubeconfigEndpoint(kubeconfigFromFile(server.kubeconfigs.reader), 'demo');
     try {

@@ -19,8 +19,13 @@ export interface LoadOutcome {
   skipped: Array<{ object: string; reason: string }>;
   /** Objects the server refused, with its words. */
   failed: Array<{ object: string; reason: string }>;
-  /** Objects created at another version of their group than written (batch/v1 CronJob on 1.20). */
-  converted: Array<{ object: string; from: string; to: string }>;
+  /**
+   * What had to change for the server to take an object, as a user applying the file would
+   * change it: another version of its group (a batch/v1 CronJob on 1.20), or a ConfigMap's
+   * numbers and booleans quoted (Argo's example config has `parallelism: 10`; a ConfigMap
+   * holds only strings and the server refuses anything else).
+   */
+  adjusted: Array<{ object: string; change: string }>;
 }
 
 /**
@@ -79,7 +84,7 @@ export class ClusterLoader {
   }
 
   async load(objects: readonly Json[], options: { concurrency?: number } = {}): Promise<LoadOutcome> {
-    const outcome: LoadOutcome = { created: [], skipped: [], failed: [], converted: [] };
+    const outcome: LoadOutcome = { created: [], skipped: [], failed: [], adjusted: [] };
     const served = await this.discover();
     const planned: Array<{ object: Json; at: ServedResource }> = [];
     for (const original of objects) {
@@ -99,13 +104,28 @@ export class ClusterLoader {
       const metadata = isRecord(original.metadata) ? { ...original.metadata } : {};
       if (at.namespaced) metadata.namespace ??= 'default';
       else delete metadata.namespace;
-      const object = { ...original, apiVersion: at.groupVersion, metadata };
+      const object: Json = { ...original, apiVersion: at.groupVersion, metadata };
       if (at.groupVersion !== original.apiVersion)
-        outcome.converted.push({
+        outcome.adjusted.push({
           object: describeObject(object),
-          from: String(original.apiVersion),
-          to: at.groupVersion,
+          change: `apiVersion ${String(original.apiVersion)} -> ${at.groupVersion}`,
         });
+      if (kind === 'ConfigMap' && isRecord(object.data)) {
+        const data = object.data;
+        const quoted = Object.keys(data).filter((key) => typeof data[key] !== 'string');
+        if (quoted.length > 0) {
+          object.data = Object.fromEntries(
+            Object.entries(data).map(([key, value]) => [
+              key,
+              typeof value === 'string' ? value : String(value),
+            ]),
+          );
+          outcome.adjusted.push({
+            object: describeObject(object),
+            change: `data quoted: ${quoted.join(', ')}`,
+          });
+        }
+      }
       planned.push({ object, at });
     }
     // Namespaces first, as kubectl orders them: nothing can be created in a missing one.
@@ -116,8 +136,6 @@ export class ClusterLoader {
       else outcome.created.push(object);
     };
     for (const entry of planned.filter(isNamespace)) await record(entry);
-    for (const { object, at } of planned)
-      if (at.namespaced) await this.ensureNamespace(String((object.metadata as Json).namespace));
     await forEachLimit(
       planned.filter((entry) => !isNamespace(entry)),
       options.concurrency ?? 8,
@@ -142,6 +160,10 @@ export class ClusterLoader {
     const collection = at.namespaced
       ? `${base}/namespaces/${encodeURIComponent(String(metadata.namespace))}/${at.resource}`
       : `${base}/${at.resource}`;
+    if (at.namespaced) {
+      const refused = await this.ensureNamespace(String(metadata.namespace));
+      if (refused) return refused;
+    }
     const response = await this.admin.request('POST', collection, forCreate(object));
     if (object.kind === 'Namespace' && (response.status === 201 || response.status === 409))
       this.namespaces.add(String(metadata.name));
@@ -162,16 +184,18 @@ export class ClusterLoader {
     return undefined;
   }
 
-  private async ensureNamespace(namespace: string): Promise<void> {
-    if (this.namespaces.has(namespace)) return;
+  /** Creates a namespace the first time an object needs it; the server's refusal if it will not. */
+  private async ensureNamespace(namespace: string): Promise<string | undefined> {
+    if (this.namespaces.has(namespace)) return undefined;
     const response = await this.admin.request('POST', '/api/v1/namespaces', {
       apiVersion: 'v1',
       kind: 'Namespace',
       metadata: { name: namespace },
     });
     if (response.status !== 201 && response.status !== 409)
-      throw new Error(`namespace ${namespace}: HTTP ${response.status}: ${messageOf(response.body)}`);
+      return `namespace: HTTP ${response.status}: ${messageOf(response.body)}`;
     this.namespaces.add(namespace);
+    return undefined;
   }
 
   /** Kind at its written version if served, else at the group's preferred version that serves it. */

@@ -200,6 +200,8 @@ export async function startRealApiServer(options: StartOptions): Promise<RealApi
         `--tls-private-key-file=${files.key}`,
         `--client-ca-file=${files.ca}`,
         '--authorization-mode=RBAC',
+        // As every real cluster's (kubeadm, EKS): the agents the audit looks for run privileged.
+        '--allow-privileged=true',
         `--service-account-key-file=${files.serviceAccountPublicKey}`,
         `--service-account-signing-key-file=${files.serviceAccountKey}`,
         '--service-account-issuer=https://kubernetes.default.svc',
