@@ -422,7 +422,9 @@ async function main(): Promise<void> {
   const withKubectl = values['no-kubectl'] !== true;
   const results: SizeResult[] = [];
   for (const pods of sizes) {
-    process.stderr.write(`bench: ${pods} pods on the ${server}...\n`);
+    process.stderr.write(
+      `bench: ${pods} pods on the ${server === 'real' ? 'real server' : 'simulator'}...\n`,
+    );
     results.push(await measureSize(pods, withKubectl, repeat, server));
   }
   process.stdout.write(`${table(results)}\n`);

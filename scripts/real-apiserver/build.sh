@@ -63,7 +63,7 @@ if [ "${1:-}" = "--cached" ]; then
     echo "$binary"
     exit 0
   fi
-  echo "real-apiserver build: no kube-apiserver built from these inputs in $CACHE_DIR (run scripts/real-apiserver/build.sh)" >&2
+  echo "no kube-apiserver built from these inputs in $CACHE_DIR" >&2
   exit 3
 fi
 
