@@ -3,29 +3,24 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { defaultPolicy } from '../../lambda/audit/policy.ts';
 import { auditCluster } from '../../lambda/audit/run-fleet.ts';
-import { AUDITED_RESOURCES } from '../../lambda/collect/kube/discovery.ts';
+import { AUDITED_RESOURCES, CONFIGMAPS } from '../../lambda/collect/kube/discovery.ts';
 import type { KubernetesSourceOptions } from '../../lambda/collect/kubernetes-source.ts';
 import { ManifestSource } from '../../lambda/collect/manifest-source.ts';
-import { isRecord } from '../../lambda/kube/objects.ts';
 import type { ClusterReport } from '../../lambda/report/model.ts';
-import { agentConfigMapNames, bundledAgentCatalog } from '../../lambda/rules/agents/agent-catalog.ts';
 import { auditLive, FAST_RETRY } from '../helpers/live.ts';
 
 type Json = Record<string, unknown>;
 
-const LISTED_KINDS = new Set(AUDITED_RESOURCES.map((wanted) => wanted.kind));
-const READ_CONFIGMAPS = new Set(agentConfigMapNames(bundledAgentCatalog()));
+const LISTED_KINDS = new Set([...AUDITED_RESOURCES, CONFIGMAPS].map((wanted) => wanted.kind));
 
 /**
- * What a live audit is meant to read of these objects: the kinds it lists, and the ConfigMaps
- * named in the agent catalog (deploy/rbac.yaml grants no others). A manifest audit of exactly
- * these must say what the live audit says.
+ * What a live audit lists of these objects: the kinds it reads, ConfigMaps included (it keeps
+ * those the workloads refer to and those agents are configured by, and drops the rest). A
+ * manifest audit of exactly these must find what the live audit finds: a ConfigMap with a
+ * finding that the live audit dropped would show as a difference.
  */
 export function readByLiveAudit(object: Json): boolean {
-  const kind = String(object.kind);
-  if (kind === 'ConfigMap')
-    return isRecord(object.metadata) && READ_CONFIGMAPS.has(String(object.metadata.name));
-  return LISTED_KINDS.has(kind);
+  return LISTED_KINDS.has(String(object.kind));
 }
 
 /**
@@ -47,8 +42,12 @@ export async function auditAsManifests(objects: readonly Json[]): Promise<Cluste
   return auditCluster(new ManifestSource('demo', [file]), defaultPolicy(new Date('2026-11-22T00:00:00Z')));
 }
 
-/** What both audits must agree on: everything but where the objects came from. */
+/**
+ * What both audits must agree on: everything but where the objects came from, and how many
+ * ConfigMaps were kept (the live audit keeps only those it needs).
+ */
 export function conclusions(report: ClusterReport) {
   const { objects, nodes, workloads, findings, summary } = report;
-  return { objects, nodes, workloads, findings, summary };
+  const { ConfigMap: _kept, ...read } = objects;
+  return { objects: read, nodes, workloads, findings, summary };
 }

@@ -70,7 +70,7 @@ describe.runIf(binary)('the corpus loaded into a real kube-apiserver audits as i
     await installAuditedCrds(server.admin);
     await setReaderRules(server.admin, readerRbac().rules);
     loader = new ClusterLoader(server.admin);
-  }, 180_000);
+  }, 600_000);
   afterAll(() => server?.close());
 
   test.each(corpusFiles())(

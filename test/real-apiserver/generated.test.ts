@@ -59,7 +59,7 @@ describe.runIf(binary !== undefined)('a generated cluster on a real kube-apiserv
     for (const batch of generatedObjects(data)) loaded.push(await loader.load(batch));
     loaded.push(await loader.load([cronJob]));
     direct = await auditRealServer(server.kubeconfigs.reader, { pageSize: 250 });
-  }, 300_000);
+  }, 900_000);
   afterAll(() => server?.close());
 
   const created = () => loaded.flatMap((outcome) => outcome.created);

@@ -32,7 +32,7 @@ describe.runIf(binary !== undefined)("deploy/rbac.yaml's role, enforced by a rea
     };
     const loaded = await new ClusterLoader(server.admin).load([...demoObjects(), rollout]);
     expect(loaded.failed).toEqual([]);
-  }, 180_000);
+  }, 600_000);
   afterAll(() => server?.close());
 
   test('is enough: the audit as that role is complete and reads every kind', async () => {
