@@ -1,9 +1,9 @@
 /**
  * Serves a generated cluster from a real kube-apiserver (v1.20.2 on etcd, see
  * scripts/real-apiserver/build.sh), loaded through its API as the simulator would serve it.
- * Prints one JSON line ({ url, kubeconfig, loadS, ... }) once loaded, and serves until told
- * to stop (SIGTERM). The kubeconfig is the auditor's: a client certificate in the group that
- * deploy/rbac.yaml binds, held to exactly that role.
+ * Prints one JSON line ({ url, kubeconfig, adminKubeconfig, loadS, ... }) once loaded, and
+ * serves until told to stop (SIGTERM). The kubeconfig is the auditor's: a client certificate in
+ * the group that deploy/rbac.yaml binds, held to exactly that role; the admin's is for looking.
  *
  *   node bench/real-server-process.ts --pods 20000 [--nodes 666]
  */
@@ -44,7 +44,7 @@ try {
   process.stderr.write('\n');
   const loadS = Math.round((performance.now() - started) / 100) / 10;
   process.stdout.write(
-    `${JSON.stringify({ url: server.url, kubeconfig: server.kubeconfigs.reader, loadS, ...summary })}\n`,
+    `${JSON.stringify({ url: server.url, kubeconfig: server.kubeconfigs.reader, adminKubeconfig: server.kubeconfigs.admin, loadS, ...summary })}\n`,
   );
 } catch (error) {
   process.stderr.write(`real server: ${error instanceof Error ? error.message : String(error)}\n`);
