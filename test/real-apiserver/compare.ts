@@ -44,10 +44,11 @@ export async function auditAsManifests(objects: readonly Json[]): Promise<Cluste
 
 /**
  * What both audits must agree on: everything but where the objects came from, and how many
- * ConfigMaps were kept (the live audit keeps only those it needs).
+ * ConfigMaps were kept (the live audit keeps only those it needs). The migration plan too: its
+ * pools, blockers and drain risks come from the same Nodes, Pods and PodDisruptionBudgets.
  */
 export function conclusions(report: ClusterReport) {
-  const { objects, nodes, workloads, findings, summary } = report;
+  const { objects, nodes, workloads, findings, summary, migration } = report;
   const { ConfigMap: _kept, ...read } = objects;
-  return { objects: read, nodes, workloads, findings, summary };
+  return { objects: read, nodes, workloads, findings, summary, migration };
 }

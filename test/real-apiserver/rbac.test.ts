@@ -5,9 +5,9 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import type { Report } from '../../lambda/report/model.ts';
 import { demoObjects } from '../helpers/live.ts';
 import { runCli } from '../helpers/run-cli.ts';
-import { auditRealServer } from './compare.ts';
+import { auditAsManifests, auditRealServer, conclusions } from './compare.ts';
 import { installAuditedCrds } from './crds.ts';
-import { ClusterLoader } from './load.ts';
+import { ClusterLoader, type LoadOutcome } from './load.ts';
 import { readerRbac, setReaderRules } from './rbac.ts';
 import { type RealApiServer, realApiServerForTests, startRealApiServer } from './server.ts';
 
@@ -15,6 +15,7 @@ const binary = realApiServerForTests();
 const { rules } = readerRbac();
 
 let server: RealApiServer;
+let loaded: LoadOutcome;
 
 /** The resources a report's collection errors name ("list pods (v1)", "list configmaps named x (v1)"). */
 const resourcesNamed = (errors: ReadonlyArray<{ source: string }>) =>
@@ -30,7 +31,7 @@ describe.runIf(binary !== undefined)("deploy/rbac.yaml's role, enforced by a rea
       metadata: { name: 'web', namespace: 'shop' },
       spec: { template: { spec: { containers: [{ name: 'web', image: 'shop/web:1' }] } } },
     };
-    const loaded = await new ClusterLoader(server.admin).load([...demoObjects(), rollout]);
+    loaded = await new ClusterLoader(server.admin).load([...demoObjects(), rollout]);
     expect(loaded.failed).toEqual([]);
   }, 600_000);
   afterAll(() => server?.close());
@@ -40,7 +41,17 @@ describe.runIf(binary !== undefined)("deploy/rbac.yaml's role, enforced by a rea
     const report = await auditRealServer(server.kubeconfigs.reader);
     expect({ status: report.status, errors: report.errors }).toEqual({ status: 'complete', errors: [] });
     expect(Object.keys(report.objects)).toEqual(
-      expect.arrayContaining(['Node', 'Pod', 'Rollout', 'ConfigMap']),
+      expect.arrayContaining(['Node', 'Pod', 'Rollout', 'ConfigMap', 'PodDisruptionBudget']),
+    );
+    // The demo's findings and its migration plan, with the gateway's budget that allows no
+    // disruption read from policy/v1beta1 (1.20 serves no policy/v1), as its files give them.
+    expect(loaded.adjusted).toContainEqual({
+      object: 'PodDisruptionBudget/enterprise-gateway/enterprise-gateway',
+      change: 'apiVersion policy/v1 -> policy/v1beta1',
+    });
+    expect(conclusions(report)).toEqual(conclusions(await auditAsManifests(loaded.created)));
+    expect(report.migration?.pools.flatMap((pool) => pool.drainRisks.map((risk) => risk.kind))).toContain(
+      'no-disruption-allowed',
     );
   });
 
