@@ -288,8 +288,11 @@ async function startOnce(options: StartOptions): Promise<RealApiServer> {
 export function realApiServerForTests(): string | undefined {
   const located = realApiServerBinary();
   if ('binary' in located) return located.binary;
-  const message = `real kube-apiserver tier SKIPPED: ${located.missing}. Build it with scripts/real-apiserver/build.sh (or run .ci/run).`;
-  if (process.env.REAL_APISERVER === 'required') throw new Error(message);
-  process.stderr.write(`\n${message}\n`);
+  const build = 'Build it with scripts/real-apiserver/build.sh (or run .ci/run).';
+  if (process.env.REAL_APISERVER === 'required')
+    throw new Error(
+      `real kube-apiserver tier cannot run (REAL_APISERVER=required): ${located.missing}. ${build}`,
+    );
+  process.stderr.write(`\nreal kube-apiserver tier SKIPPED: ${located.missing}. ${build}\n`);
   return undefined;
 }
