@@ -8,10 +8,12 @@
  * a fleet of 200 clusters of 2,000 pods through the fleet runner; then the same generated
  * cluster with 200k pods saved as a `kubectl get -o yaml` snapshot and as `-o json`, each read
  * by `scan --manifests` with its peak RSS (which must stay under 1 GB: the file is streamed).
- * A table, then one JSON line for the largest size.
+ * Last, what loading @kubernetes/client-node costs a process (the audit loads it only for
+ * kubeconfigs that need it: auth providers, impersonation, proxies). A table, then one JSON
+ * line for the largest size.
  *
  *   npm run bench                      10k, 50k and 150k pods, rendering, fleet, 200k-pod snapshots
- *   npm run bench -- --pods 50000      one size only
+ *   npm run bench -- --pods 50000      one size only (or several: --pods 20000,50000)
  *   npm run bench -- --snapshot-pods 200000   the snapshot rows only
  *   npm run bench -- --smoke           tiny sizes, to check the harness itself (used by npm test)
  *   npm run bench -- --repeat 5        audit and floor runs per size (medians; default 3)
@@ -332,6 +334,29 @@ async function measureSnapshots(pods: number): Promise<void> {
   }
 }
 
+/**
+ * What `import('@kubernetes/client-node')` adds to a process: wall time and peak RSS over a
+ * bare Node process, alternating `repeat` times, medians.
+ */
+async function measureClientNode(repeat: number): Promise<{ seconds: number; megabytes: number }> {
+  const library = import.meta.resolve('@kubernetes/client-node');
+  const run = async (load: string) => {
+    const code = `${load}process.stdout.write(JSON.stringify({ maxRssMb: process.resourceUsage().maxRSS / 1024 }));`;
+    const child = await timed(NODE, ['--input-type=module', '-e', code]);
+    if (child.code !== 0) throw new Error(`node -e failed:\n${child.stderr.slice(-2000)}`);
+    return { seconds: child.seconds, maxRssMb: lastJsonLine<{ maxRssMb: number }>(child.stdout).maxRssMb };
+  };
+  const seconds: number[] = [];
+  const megabytes: number[] = [];
+  for (let round = 0; round < repeat; round++) {
+    const bare = await run('');
+    const loaded = await run(`await import(${JSON.stringify(library)});`);
+    seconds.push(loaded.seconds - bare.seconds);
+    megabytes.push(loaded.maxRssMb - bare.maxRssMb);
+  }
+  return { seconds: round(median(seconds)), megabytes: Math.round(median(megabytes)) };
+}
+
 /** `dockershim-audit scan <source> ...` as a process: its time and peak RSS; it must exit 0. */
 async function runAudit(
   source: readonly string[],
@@ -413,7 +438,7 @@ async function main(): Promise<void> {
   const repeat = Number(values.repeat ?? (values.smoke ? 1 : 3));
   const smoke = values.smoke === true;
   const sizes = values.pods
-    ? [Number(values.pods)]
+    ? values.pods.split(',').map(Number)
     : smoke
       ? [300, 600]
       : server === 'real'
@@ -439,6 +464,10 @@ async function main(): Promise<void> {
     );
     await measureSnapshots(smoke ? 600 : 200_000);
   }
+  const library = await measureClientNode(repeat);
+  process.stdout.write(
+    `client-node: loading it takes ${library.seconds} s and ${library.megabytes} MB more than a bare Node process (medians of ${repeat})\n`,
+  );
   const largest = results.at(-1);
   if (largest) {
     const { nodes: _nodes, ...line } = largest;

@@ -26,6 +26,9 @@ describe('the benchmark harness (a smoke run; the figures come from npm run benc
     expect(snapshots.map((match) => match[1])).toEqual(['yaml', 'json']);
     // Both formats of one cluster give the same findings.
     expect(new Set(snapshots.map((match) => match[3])).size).toBe(1);
+    expect(stdout).toMatch(
+      /^client-node: loading it takes -?[\d.]+ s and -?\d+ MB more than a bare Node process \(medians of 1\)$/m,
+    );
     const summary = JSON.parse(lines.at(-1) ?? '{}');
     expect(Object.keys(summary)).toEqual([
       'server',
