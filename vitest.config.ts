@@ -3,6 +3,8 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
+    // The last line says when the real kube-apiserver tier was skipped, and why.
+    reporters: ['default', './test/real-apiserver/skip-reporter.ts'],
     // Tests never read the developer's kubeconfig or AWS profile.
     env: {
       KUBECONFIG: '/nonexistent/kubeconfig',

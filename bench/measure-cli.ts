@@ -2,7 +2,11 @@
  * Runs the CLI exactly as `dockershim-audit ...` would, in this process, and reports the
  * process's peak RSS when it ends (on stderr, as the last line: {"maxRssMb": N}).
  */
-import { main } from '../lambda/cli.ts';
+import { enableCliCompileCache } from '../lambda/compile-cache.ts';
+
+// As bin/dockershim-audit.js does, before the engine is imported.
+enableCliCompileCache();
+const { main } = await import('../lambda/cli.ts');
 
 const code = await main(process.argv.slice(2), {
   stdout: () => undefined,

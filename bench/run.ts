@@ -8,13 +8,18 @@
  * a fleet of 200 clusters of 2,000 pods through the fleet runner; then the same generated
  * cluster with 200k pods saved as a `kubectl get -o yaml` snapshot and as `-o json`, each read
  * by `scan --manifests` with its peak RSS (which must stay under 1 GB: the file is streamed).
- * A table, then one JSON line for the largest size.
+ * Last, what loading @kubernetes/client-node costs a process (the audit loads it only for
+ * kubeconfigs that need it: auth providers, impersonation, proxies). A table, then one JSON
+ * line for the largest size.
  *
  *   npm run bench                      10k, 50k and 150k pods, rendering, fleet, 200k-pod snapshots
- *   npm run bench -- --pods 50000      one size only
+ *   npm run bench -- --pods 50000      one size only (or several: --pods 20000,50000)
  *   npm run bench -- --snapshot-pods 200000   the snapshot rows only
  *   npm run bench -- --smoke           tiny sizes, to check the harness itself (used by npm test)
  *   npm run bench -- --repeat 5        audit and floor runs per size (medians; default 3)
+ *   npm run bench -- --server real     the same against a real kube-apiserver v1.20.2 on etcd
+ *                                      (scripts/real-apiserver/build.sh), 20k and 50k pods;
+ *                                      no rendering or fleet step (they do not depend on the server)
  *
  * KUBECTL names the kubectl to compare with (default: kubectl on the PATH, Debian's in CI).
  */
@@ -27,6 +32,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { ClusterAudit } from '../lambda/audit/cluster-audit.ts';
 import { defaultPolicy } from '../lambda/audit/policy.ts';
+import { DEFAULT_PAGE_SIZE, pageSizeFor } from '../lambda/collect/kubernetes-source.ts';
 import { assembleReport } from '../lambda/report/assemble.ts';
 import { renderReport } from '../lambda/report/render.ts';
 import { newRunId } from '../lambda/run-id.ts';
@@ -45,7 +51,9 @@ export interface SizeResult {
   floorS: number;
   kubectlS: number | null;
   peakRssMb: number;
+  floorPeakRssMb: number;
   auditOverFloor: number;
+  rssOverFloor: number;
   auditOverKubectl: number | null;
 }
 
@@ -55,10 +63,18 @@ interface Simulator {
   stop(): Promise<void>;
 }
 
-async function startSimulator(pods: number, contexts = 1): Promise<Simulator> {
+type ServerKind = 'simulator' | 'real';
+
+async function startSimulator(
+  pods: number,
+  contexts = 1,
+  server: ServerKind = 'simulator',
+): Promise<Simulator> {
   const child = spawn(
     NODE,
-    [join(HERE, 'simulator-process.ts'), '--pods', String(pods), '--contexts', String(contexts)],
+    server === 'real'
+      ? [join(HERE, 'real-server-process.ts'), '--pods', String(pods)]
+      : [join(HERE, 'simulator-process.ts'), '--pods', String(pods), '--contexts', String(contexts)],
     {
       stdio: ['ignore', 'pipe', 'inherit'],
     },
@@ -66,7 +82,7 @@ async function startSimulator(pods: number, contexts = 1): Promise<Simulator> {
   const line = await new Promise<string>((resolve, reject) => {
     const lines = createInterface({ input: child.stdout as NonNullable<ChildProcess['stdout']> });
     lines.once('line', resolve);
-    child.once('exit', (code) => reject(new Error(`the simulator exited (${code}) before listening`)));
+    child.once('exit', (code) => reject(new Error(`the ${server} server exited (${code}) before listening`)));
   });
   const info = JSON.parse(line) as { kubeconfig: string; nodes: number };
   return {
@@ -128,8 +144,13 @@ function median(values: number[]): number {
     : ((sorted[middle - 1] ?? 0) + (sorted[middle] ?? 0)) / 2;
 }
 
-async function measureSize(pods: number, withKubectl: boolean, repeat: number): Promise<SizeResult> {
-  const simulator = await startSimulator(pods);
+async function measureSize(
+  pods: number,
+  withKubectl: boolean,
+  repeat: number,
+  server: ServerKind,
+): Promise<SizeResult> {
+  const simulator = await startSimulator(pods, 1, server);
   const out = await mkdtemp(join(tmpdir(), 'dsa-bench-'));
   try {
     // Floor and audit alternate, `repeat` times each, and the medians are compared: a machine
@@ -137,9 +158,19 @@ async function measureSize(pods: number, withKubectl: boolean, repeat: number): 
     const floorTimes: number[] = [];
     const auditTimes: number[] = [];
     let peakRssMb = 0;
+    let floorPeakRssMb = 0;
     for (let round = 0; round < repeat; round++) {
-      const floor = await timed(NODE, [join(HERE, 'floor.ts'), '--kubeconfig', simulator.kubeconfig]);
-      lastJsonLine<{ items: number; seconds: number }>(floor.stdout);
+      const floor = await timed(NODE, [
+        join(HERE, 'floor.ts'),
+        '--kubeconfig',
+        simulator.kubeconfig,
+        '--limit',
+        String(DEFAULT_PAGE_SIZE),
+        '--configmap-limit',
+        String(pageSizeFor('ConfigMap')),
+      ]);
+      if (floor.code !== 0) throw new Error(`the floor failed:\n${floor.stderr.slice(-2000)}`);
+      floorPeakRssMb = Math.max(floorPeakRssMb, lastJsonLine<{ maxRssMb: number }>(floor.stdout).maxRssMb);
       floorTimes.push(floor.seconds);
       const audit = await runAudit(['--kubeconfig', simulator.kubeconfig], out);
       auditTimes.push(audit.seconds);
@@ -170,7 +201,9 @@ async function measureSize(pods: number, withKubectl: boolean, repeat: number): 
       floorS: round(floorS),
       kubectlS: kubectlS === null ? null : round(kubectlS),
       peakRssMb: Math.round(peakRssMb),
+      floorPeakRssMb: Math.round(floorPeakRssMb),
       auditOverFloor: round(auditS / floorS),
+      rssOverFloor: round(peakRssMb / floorPeakRssMb),
       auditOverKubectl: kubectlS === null ? null : round(auditS / kubectlS),
     };
   } finally {
@@ -302,6 +335,29 @@ async function measureSnapshots(pods: number): Promise<void> {
   }
 }
 
+/**
+ * What `import('@kubernetes/client-node')` adds to a process: wall time and peak RSS over a
+ * bare Node process, alternating `repeat` times, medians.
+ */
+async function measureClientNode(repeat: number): Promise<{ seconds: number; megabytes: number }> {
+  const library = import.meta.resolve('@kubernetes/client-node');
+  const run = async (load: string) => {
+    const code = `${load}process.stdout.write(JSON.stringify({ maxRssMb: process.resourceUsage().maxRSS / 1024 }));`;
+    const child = await timed(NODE, ['--input-type=module', '-e', code]);
+    if (child.code !== 0) throw new Error(`node -e failed:\n${child.stderr.slice(-2000)}`);
+    return { seconds: child.seconds, maxRssMb: lastJsonLine<{ maxRssMb: number }>(child.stdout).maxRssMb };
+  };
+  const seconds: number[] = [];
+  const megabytes: number[] = [];
+  for (let round = 0; round < repeat; round++) {
+    const bare = await run('');
+    const loaded = await run(`await import(${JSON.stringify(library)});`);
+    seconds.push(loaded.seconds - bare.seconds);
+    megabytes.push(loaded.maxRssMb - bare.maxRssMb);
+  }
+  return { seconds: round(median(seconds)), megabytes: Math.round(median(megabytes)) };
+}
+
 /** `dockershim-audit scan <source> ...` as a process: its time and peak RSS; it must exit 0. */
 async function runAudit(
   source: readonly string[],
@@ -329,7 +385,18 @@ function round(value: number): number {
 
 function table(results: SizeResult[]): string {
   const rows = [
-    ['pods', 'nodes', 'audit s', 'floor s', 'kubectl s', 'peak RSS MB', 'audit/floor', 'audit/kubectl'],
+    [
+      'pods',
+      'nodes',
+      'audit s',
+      'floor s',
+      'kubectl s',
+      'peak RSS MB',
+      'floor RSS MB',
+      'audit/floor',
+      'RSS/floor',
+      'audit/kubectl',
+    ],
     ...results.map((r) =>
       [
         r.pods,
@@ -338,7 +405,9 @@ function table(results: SizeResult[]): string {
         r.floorS,
         r.kubectlS ?? '-',
         r.peakRssMb,
+        r.floorPeakRssMb,
         r.auditOverFloor,
+        r.rssOverFloor,
         r.auditOverKubectl ?? '-',
       ].map(String),
     ),
@@ -358,23 +427,34 @@ async function main(): Promise<void> {
       'no-kubectl': { type: 'boolean' },
       repeat: { type: 'string' },
       'snapshot-pods': { type: 'string' },
+      server: { type: 'string' },
     },
   });
   if (values['snapshot-pods']) {
     await measureSnapshots(Number(values['snapshot-pods']));
     return;
   }
+  const server = (values.server ?? 'simulator') as ServerKind;
+  if (server !== 'simulator' && server !== 'real') throw new Error(`--server ${server}: simulator or real`);
   const repeat = Number(values.repeat ?? (values.smoke ? 1 : 3));
   const smoke = values.smoke === true;
-  const sizes = values.pods ? [Number(values.pods)] : smoke ? [300, 600] : [10_000, 50_000, 150_000];
+  const sizes = values.pods
+    ? values.pods.split(',').map(Number)
+    : smoke
+      ? [300, 600]
+      : server === 'real'
+        ? [20_000, 50_000]
+        : [10_000, 50_000, 150_000];
   const withKubectl = values['no-kubectl'] !== true;
   const results: SizeResult[] = [];
   for (const pods of sizes) {
-    process.stderr.write(`bench: ${pods} pods...\n`);
-    results.push(await measureSize(pods, withKubectl, repeat));
+    process.stderr.write(
+      `bench: ${pods} pods on the ${server === 'real' ? 'real server' : 'simulator'}...\n`,
+    );
+    results.push(await measureSize(pods, withKubectl, repeat, server));
   }
   process.stdout.write(`${table(results)}\n`);
-  if (!values.pods) {
+  if (!values.pods && server === 'simulator') {
     const rendering = await measureRendering(smoke ? 200 : 10_000);
     process.stdout.write(
       `rendering ${rendering.findings} findings: HTML ${rendering.htmlS} s, Markdown ${rendering.mdS} s\n`,
@@ -385,12 +465,14 @@ async function main(): Promise<void> {
     );
     await measureSnapshots(smoke ? 600 : 200_000);
   }
+  const library = await measureClientNode(repeat);
+  process.stdout.write(
+    `client-node: loading it takes ${library.seconds} s and ${library.megabytes} MB more than a bare Node process (medians of ${repeat})\n`,
+  );
   const largest = results.at(-1);
   if (largest) {
-    const { pods, auditS, floorS, kubectlS, peakRssMb, auditOverFloor, auditOverKubectl } = largest;
-    process.stdout.write(
-      `${JSON.stringify({ pods, auditS, floorS, kubectlS, peakRssMb, auditOverFloor, auditOverKubectl })}\n`,
-    );
+    const { nodes: _nodes, ...line } = largest;
+    process.stdout.write(`${JSON.stringify({ server, ...line })}\n`);
   }
 }
 

@@ -10,5 +10,8 @@ if (major < 22 || (major === 22 && minor < 18)) {
   );
   process.exit(1);
 }
+// Before the engine is imported: its modules are what the cache is for.
+const { enableCliCompileCache } = await import('../lambda/compile-cache.ts');
+enableCliCompileCache();
 const { main } = await import('../lambda/cli.ts');
 process.exitCode = await main(process.argv.slice(2));

@@ -72,7 +72,7 @@ export interface WorkloadFacts {
   /** spec.replicas of kinds that have it (1 when unset, as the API server defaults it). */
   replicas?: number;
   /** ConfigMaps it mounts or reads its environment from, by name (its namespace). */
-  configMaps: string[];
+  configMaps: readonly string[];
 }
 
 export interface PodFacts {
@@ -89,7 +89,7 @@ export interface PodFacts {
   active: boolean;
   labels: Readonly<Record<string, string>>;
   emptyDirs: string[];
-  configMaps: string[];
+  configMaps: readonly string[];
 }
 
 export interface LabelSelectorRequirement {

@@ -21,6 +21,8 @@ export interface SimulatorOptions {
   kubernetesVersion?: string;
   /** Bearer token → user name. */
   tokens?: Record<string, string>;
+  /** `name:password` (HTTP Basic, as old clusters allowed) → user name. */
+  passwords?: Record<string, string>;
   /** Accept EKS tokens (k8s-aws-v1.) checked as aws-iam-authenticator checks them. */
   eks?: EksTokenCheck;
   pki?: TestPki;
@@ -73,6 +75,8 @@ export interface RequestRecord {
   path: string;
   query: URLSearchParams;
   user: string | undefined;
+  /** Whom the request asked to act as (Impersonate-User), which a real server checks with RBAC. */
+  impersonate?: string;
   status: number;
   at: number;
   /** Body bytes sent for a streamed fault (huge, gzipBomb) before the client stopped reading. */
@@ -191,6 +195,8 @@ export class ApiServerSimulator {
       const user = this.authenticate(request);
       if (typeof user !== 'string') return status(401, 'Unauthorized', user.reason);
       record.user = user;
+      const impersonate = request.headers['impersonate-user'];
+      if (typeof impersonate === 'string') record.impersonate = impersonate;
     }
 
     const fault = this.takeFault(url);
@@ -376,6 +382,10 @@ export class ApiServerSimulator {
       }
       const user = this.options.tokens?.[token];
       return user ?? { reason: 'Unauthorized' };
+    }
+    if (authorization?.startsWith('Basic ')) {
+      const credentials = Buffer.from(authorization.slice(6).trim(), 'base64').toString('utf8');
+      return this.options.passwords?.[credentials] ?? { reason: 'Unauthorized' };
     }
     const socket = request.socket as TLSSocket;
     if (socket.authorized) {

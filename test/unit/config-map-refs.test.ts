@@ -25,7 +25,7 @@ describe('the ConfigMaps a pod spec refers to', () => {
       initContainers: [{ name: 'init', envFrom: [{ configMapRef: { name: 'from-init' } }] }],
       ephemeralContainers: [{ name: 'debug', envFrom: [{ configMapRef: { name: 'from-volume' } }] }],
     };
-    expect(configMapsReferencedBy(daemonSet('agent', spec)).sort()).toEqual([
+    expect([...configMapsReferencedBy(daemonSet('agent', spec))].sort()).toEqual([
       'from-env-from',
       'from-init',
       'from-key-ref',

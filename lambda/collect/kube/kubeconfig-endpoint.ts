@@ -3,16 +3,14 @@ import { Agent as HttpAgent } from 'node:http';
 import { Agent as HttpsAgent, type RequestOptions } from 'node:https';
 import { homedir } from 'node:os';
 import { delimiter, dirname, join } from 'node:path';
-import type { Cluster as LibraryCluster, User as LibraryUser } from '@kubernetes/client-node';
 import { FileTooLarge, readBoundedText } from '../../bounded-read.ts';
 import { describeError } from '../../errors.ts';
 import { ClusterConnectionError, KubeconfigError } from '../errors.ts';
 import type { ClusterEndpoint } from './cluster-endpoint.ts';
 import { type ExecCredential, runExecPlugin } from './exec-credential.ts';
+import { kubeconfigCredentials } from './kubeconfig-credentials.ts';
 import {
-  type KubeconfigCluster,
   type KubeconfigText,
-  type KubeconfigUser,
   MAX_KUBECONFIG_BYTES,
   parseKubeconfig,
   tooLarge,
@@ -129,10 +127,10 @@ export async function kubeconfigEndpoint(
   }
   const plugin = user?.exec;
   let credential: ExecCredential | undefined = plugin && (await runExecPlugin(plugin, cluster, signal));
-  const config = await libraryConfig(cluster, user, source.origin);
+  const credentials = await kubeconfigCredentials(cluster, user, source.origin);
   const options: RequestOptions = {};
   try {
-    await config.applyToHTTPSOptions(options);
+    await credentials.tls(options);
   } catch (error) {
     throw new ClusterConnectionError(
       `context "${context}": ${describeError(error).split('\n')[0]}`,
@@ -188,71 +186,12 @@ export async function kubeconfigEndpoint(
       ...[options.key, options.pfx, options.passphrase].map((value) => value?.toString()),
     ].filter((value): value is string => value !== undefined),
     async authorize(requestSignal = signal) {
-      // Asked per request: exec plugins and token files rotate credentials during long runs.
-      const fresh: RequestOptions = {};
-      await config.applyToHTTPSOptions(fresh);
-      const headers: Record<string, string> = {};
-      for (const [name, value] of Object.entries(fresh.headers ?? {}))
-        if (typeof value === 'string') headers[name] = value;
-      if (typeof fresh.auth === 'string')
-        headers.Authorization = `Basic ${Buffer.from(fresh.auth).toString('base64')}`;
+      // Asked per request: exec plugins and auth providers renew credentials during long runs.
+      const headers = await credentials.headers();
       const token = (await freshCredential(requestSignal))?.token;
       if (token && !user?.token) headers.Authorization = `Bearer ${token}`;
       return headers;
     },
     close: () => agent.destroy(),
   };
-}
-
-/**
- * client-node, for what it does well (TLS material from files or data, tokens, basic auth,
- * impersonation, OIDC, proxies), given one checked cluster and user. Exec plugins are ours:
- * the library's have no deadline. It loads on first use: half a second and 80 MB that a scan
- * of manifest files, and `--help`, should not pay for.
- */
-async function libraryConfig(cluster: KubeconfigCluster, user: KubeconfigUser | undefined, origin: string) {
-  const { KubeConfig } = await import('@kubernetes/client-node');
-  const config = new KubeConfig();
-  const libraryCluster: LibraryCluster = {
-    name: cluster.name,
-    server: cluster.server,
-    skipTLSVerify: cluster.insecureSkipTlsVerify,
-    ...(cluster.caData !== undefined && { caData: cluster.caData }),
-    ...(cluster.caFile !== undefined && { caFile: cluster.caFile }),
-    ...(cluster.tlsServerName !== undefined && { tlsServerName: cluster.tlsServerName }),
-    ...(cluster.proxyUrl !== undefined && { proxyUrl: cluster.proxyUrl }),
-  };
-  const token = user?.token ?? (user?.tokenFile ? await readTokenFile(user.tokenFile, origin) : undefined);
-  const libraryUser: LibraryUser = {
-    name: user?.name ?? 'anonymous',
-    ...(token !== undefined && { token }),
-    ...(user?.certData !== undefined && { certData: user.certData }),
-    ...(user?.certFile !== undefined && { certFile: user.certFile }),
-    ...(user?.keyData !== undefined && { keyData: user.keyData }),
-    ...(user?.keyFile !== undefined && { keyFile: user.keyFile }),
-    ...(user?.username !== undefined && { username: user.username }),
-    ...(user?.password !== undefined && { password: user.password }),
-    ...(user?.impersonate !== undefined && { impersonateUser: user.impersonate }),
-    ...(user?.authProvider !== undefined && { authProvider: user.authProvider }),
-  };
-  config.loadFromClusterAndUser(libraryCluster, libraryUser);
-  return config;
-}
-
-const MAX_TOKEN_FILE_BYTES = 64 * 1024;
-
-async function readTokenFile(path: string, origin: string): Promise<string> {
-  try {
-    return (await readBoundedText(path, MAX_TOKEN_FILE_BYTES)).trim();
-  } catch (error) {
-    if (error instanceof FileTooLarge)
-      throw new KubeconfigError(
-        origin,
-        `token-file ${path} is ${error.bytes} bytes or more; a token is a few KB`,
-      );
-    throw new KubeconfigError(
-      origin,
-      `token-file ${path} cannot be read (${(error as NodeJS.ErrnoException).code ?? describeError(error)})`,
-    );
-  }
 }
