@@ -5,7 +5,7 @@ import { applyPolicyConfig, parsePolicyConfig } from '../../lambda/config/audit-
 import { ConfigError } from '../../lambda/config/errors.ts';
 import type { KubeObject } from '../../lambda/kube/objects.ts';
 import type { WorkloadRule } from '../../lambda/rules/rule.ts';
-import { audit, daemonSet, node, podSpec } from '../helpers/objects.ts';
+import { audit, daemonSet, findingsOf, node, podSpec } from '../helpers/objects.ts';
 
 const socketDs = (name: string) =>
   daemonSet(
@@ -39,7 +39,8 @@ describe('the engine never lets a rule crash the run or pass by crashing', () =>
     expect(report.findings.map((f) => f.rule)).toEqual(['DS001']);
   });
 
-  test('malformed objects are read defensively', () => {
+  test('malformed objects are read defensively: each is counted, its junk passed over, what is valid beside it still audited', () => {
+    const socket = { name: 's', hostPath: { path: '/var/run/docker.sock' } };
     const weird = [
       {
         kind: 'DaemonSet',
@@ -49,14 +50,50 @@ describe('the engine never lets a rule crash the run or pass by crashing', () =>
       {
         kind: 'Pod',
         metadata: { name: 'p' },
-        spec: { containers: [{ volumeMounts: [{ name: 5 }], env: [{ name: 'DOCKER_HOST', value: 7 }] }] },
+        spec: {
+          containers: [
+            7,
+            { volumeMounts: [{ name: 5 }], env: [{ name: 'DOCKER_HOST', value: 7 }] },
+            { name: 'ok', volumeMounts: [null, { name: 's', mountPath: '/s' }] },
+          ],
+          volumes: ['junk', socket],
+        },
       },
       { kind: 'Node', metadata: { name: 'n' }, status: { nodeInfo: { containerRuntimeVersion: 42 } } },
+      {
+        kind: 'Node',
+        metadata: { name: 'd', labels: 'junk' },
+        status: { nodeInfo: { containerRuntimeVersion: 'docker://20.10.24', kubeletVersion: ['x'] } },
+      },
       { kind: 'ConfigMap', metadata: { name: 'c' }, data: { a: null, b: ['x'] } },
     ];
+
     const report = audit(weird as never);
+
     expect(report.status).toBe('complete');
     expect(report.errors).toEqual([]);
+    expect(report.objects).toEqual({ DaemonSet: 1, Pod: 1, Node: 2, ConfigMap: 1 });
+    expect(
+      report.nodes.map(({ name, runtime, runtimeVersion, dockerEngine }) => ({
+        name,
+        runtime,
+        runtimeVersion,
+        dockerEngine,
+      })),
+    ).toEqual([
+      { name: 'd', runtime: 'docker', runtimeVersion: '20.10.24', dockerEngine: true },
+      { name: 'n', runtime: 'unknown', runtimeVersion: '', dockerEngine: false },
+    ]);
+    expect(
+      report.findings
+        .map((f) => `${f.rule} ${f.resource.kind}/${f.resource.name} ${f.container ?? '-'}`)
+        .sort(),
+    ).toEqual(['DS001 Pod/p ok', 'DS040 Node/d -']);
+    expect(findingsOf(report, 'DS001')[0]?.evidence).toEqual({
+      hostPath: '/var/run/docker.sock',
+      mountPath: '/s',
+    });
+    expect(report.summary).toMatchObject({ workloadsAffected: 1, nodesOnDocker: 1 });
   });
 
   test('malformed ownerReferences: the pod stands for itself and is still audited', () => {
@@ -126,12 +163,28 @@ describe('policy from config: severity overrides, disabled rules, exemptions wit
     expect(report.summary).toMatchObject({ exempted: 1, workloadsAffected: 1 });
   });
 
-  test('an expired exemption no longer applies', () => {
-    const config = parsePolicyConfig(
-      { exemptions: [{ rule: 'DS001', reason: 'old', expires: '2026-01-01' }] },
-      'p',
-    );
-    expect(audit([socketDs('a')], applyPolicyConfig(defaultPolicy(now), config)).summary.exempted).toBe(0);
+  test('an expired exemption no longer applies: the finding is back, unmarked, in the verdict and the counts', () => {
+    const exemptUntil = (expires: string) =>
+      applyPolicyConfig(
+        defaultPolicy(now),
+        parsePolicyConfig({ exemptions: [{ rule: 'DS001', reason: 'old', expires }] }, 'p'),
+      );
+    const unexempted = audit([socketDs('a')], defaultPolicy(now));
+
+    const expired = audit([socketDs('a')], exemptUntil('2026-01-01'));
+    const current = audit([socketDs('a')], exemptUntil('2027-01-01'));
+
+    expect(unexempted.findings.map((f) => `${f.rule} ${f.resource.kind}/${f.resource.name}`)).toEqual([
+      'DS001 DaemonSet/a',
+    ]);
+    expect(expired.findings).toEqual(unexempted.findings);
+    expect(expired.findings[0]).not.toHaveProperty('exemption');
+    expect(expired.workloads).toEqual(unexempted.workloads);
+    expect(expired.summary).toEqual({ ...unexempted.summary, exempted: 0 });
+    // The same exemption before its date takes the finding out: the date is what decides.
+    expect(current.findings[0]?.exemption).toEqual({ reason: 'old', expires: '2027-01-01' });
+    expect(current.workloads).toEqual([]);
+    expect(current.summary.exempted).toBe(1);
   });
 
   test.each([

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import type { Environment, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { type BuiltApp, buildApp } from '../../infra/build-app.ts';
-import { REPO_ROOT } from './paths.ts';
+import { FIXTURES_DIR, REPO_ROOT } from './paths.ts';
 
 /** cdk.json's context: the settings and feature flags `npx cdk synth` uses. */
 export function cdkJsonContext(): Record<string, unknown> {
@@ -14,14 +14,33 @@ export function cdkJsonContext(): Record<string, unknown> {
   return cdkJson.context;
 }
 
+/**
+ * cdk.json's CDK feature flags (keys like `@aws-cdk/core:checkSecretUsage`). They come with the
+ * CDK version and shape the template that is deployed, so the tests build with them; the
+ * deployment settings beside them are the operator's to edit, and the tests do not read those.
+ */
+export function cdkFeatureFlags(): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(cdkJsonContext()).filter(([key]) => key.includes(':')));
+}
+
+/** The deployment settings the infra tests build from, in place of cdk.json's: test/fixtures/infra/cdk-context.json. */
+export function fixtureContext(): Record<string, unknown> {
+  return JSON.parse(readFileSync(join(FIXTURES_DIR, 'infra', 'cdk-context.json'), 'utf8')) as Record<
+    string,
+    unknown
+  >;
+}
+
 export interface SynthResult extends BuiltApp {
   template: Template;
 }
 
 /**
- * The stack as cdk.json describes it, with `overrides` on top, synthesized in-process. The
- * function is not bundled (`aws:cdk:bundling-stacks: []`): these tests look at the template.
- * cdk-nag runs during synthesis, so a finding nobody acknowledged fails every test here.
+ * The stack as the fixture context describes it (with cdk.json's feature flags), `overrides` on
+ * top, synthesized in-process: an operator who edits cdk.json's settings, as README says, changes
+ * the deployment and not these tests. The function is not bundled (`aws:cdk:bundling-stacks:
+ * []`): these tests look at the template. cdk-nag runs during synthesis, so a finding nobody
+ * acknowledged fails every test here.
  */
 export function synth(
   overrides: Record<string, unknown> = {},
@@ -31,7 +50,7 @@ export function synth(
 ): SynthResult {
   const built = buildApp({
     app: {
-      context: { ...cdkJsonContext(), 'aws:cdk:bundling-stacks': [], ...overrides },
+      context: { ...cdkFeatureFlags(), ...fixtureContext(), 'aws:cdk:bundling-stacks': [], ...overrides },
       outdir: mkdtempSync(join(tmpdir(), 'dsa-cdk-')),
       analyticsReporting: false,
     },

@@ -46,7 +46,7 @@ function acknowledgements(root: IConstruct): Array<{ path: string; id: string; r
 
 describe('cdk-nag (AwsSolutions) and CloudFormation validation', () => {
   test.each([
-    ['as cdk.json describes it', {}],
+    ['as the fixture context describes it', {}],
     ['in fleet mode without tracing', { fleetMode: 'stepfunctions' }],
     ['with everything switched on', EVERYTHING],
     [

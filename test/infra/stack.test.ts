@@ -4,7 +4,7 @@ import { Match, type Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, test } from 'vitest';
 import { READER_GROUP } from '../../infra/settings.ts';
 import { parseAuditServiceConfig } from '../../lambda/config/lambda-config.ts';
-import { asList, cdkJsonContext, flatten, policyStatements, resourcesOf, synth } from '../helpers/infra.ts';
+import { asList, fixtureContext, flatten, policyStatements, resourcesOf, synth } from '../helpers/infra.ts';
 import { REPO_ROOT } from '../helpers/paths.ts';
 
 const ACCOUNT = '123456789012';
@@ -50,7 +50,7 @@ function onlyResourceOf(template: Template, type: string) {
   return { id, ...resource };
 }
 
-describe('the stack as cdk.json describes it (single mode)', () => {
+describe('the stack as the fixture context describes it (single mode)', () => {
   let template: Template;
   beforeAll(() => {
     template = synth().template;
@@ -104,10 +104,10 @@ describe('the stack as cdk.json describes it (single mode)', () => {
     expect(flatten(variables.DOCKERSHIM_AUDIT_WEBHOOK_SECRET_ARN)).toMatch(/^<WebhookSecret\w+>$/);
   });
 
-  test("the SSM parameter holds cdk.json's service settings as the handler will read them", () => {
+  test("the SSM parameter holds the context's service settings as the handler will read them", () => {
     const parameter = onlyResourceOf(template, 'AWS::SSM::Parameter');
     const document = JSON.parse(parameter.Properties.Value as string);
-    const context = cdkJsonContext();
+    const context = fixtureContext();
 
     expect(parameter.Properties.Type).toBe('String');
     expect(parameter.Properties.Tier).toBe('Standard');
@@ -116,13 +116,14 @@ describe('the stack as cdk.json describes it (single mode)', () => {
     expect(() => parseAuditServiceConfig(parameter.Properties.Value, 'SSM')).not.toThrow();
   });
 
-  test('the schedule invokes the function nightly, retries delivery, and has a dead-letter queue', () => {
+  test("the schedule invokes the function at the context's times, retries delivery, and has a dead-letter queue", () => {
     const schedule = onlyResourceOf(template, 'AWS::Scheduler::Schedule');
     const target = schedule.Properties.Target as Record<string, unknown>;
 
     expect(schedule.Properties).toMatchObject({
-      ScheduleExpression: 'cron(0 3 * * ? *)',
-      ScheduleExpressionTimezone: 'UTC',
+      // Not the defaults (03:00 UTC daily): these come from the context.
+      ScheduleExpression: 'cron(30 2 ? * MON-FRI *)',
+      ScheduleExpressionTimezone: 'Europe/Berlin',
       State: 'ENABLED',
     });
     expect(flatten(target.Arn)).toMatch(/^<AuditFunction\w+\.Arn>$/);

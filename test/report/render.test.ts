@@ -19,6 +19,39 @@ const html = (text: string) => Handlebars.Utils.escapeExpression(text);
 const bodyOf = (artifacts: Array<{ name: string; body: string }>, name: string) =>
   artifacts.find((artifact) => artifact.name === name)?.body ?? '';
 
+/**
+ * Each stretch of `page` from `open` up to and including the next `close`: the elements of one
+ * kind (a cluster's section, a workload's article) when they do not nest, so that an assertion
+ * looks inside the part of the page it is about.
+ */
+function slices(page: string, open: string, close: string): string[] {
+  const found: string[] = [];
+  for (let at = page.indexOf(open); at !== -1; at = page.indexOf(open, at + open.length)) {
+    const end = page.indexOf(close, at);
+    expect(end, `${open} is closed by ${close}`).toBeGreaterThan(at);
+    found.push(page.slice(at, end + close.length));
+  }
+  return found;
+}
+
+/** The HTML report's section of each cluster, by the name in its heading (escaped as on the page). */
+function clusterSections(page: string): Map<string, string> {
+  return new Map(
+    slices(page, '<section class="section cluster"', '</section>').map((section) => [
+      section.match(/<h2>Cluster (.*?)<\/h2>/)?.[1] ?? '',
+      section,
+    ]),
+  );
+}
+
+/** A cluster's part of the rendered Markdown: from its heading to the next heading of that level. */
+function markdownCluster(rendered: string, heading: string): string {
+  const start = rendered.indexOf(`<h2>${heading}</h2>`);
+  expect(start, heading).toBeGreaterThan(-1);
+  const end = rendered.indexOf('<h2>', start + 1);
+  return rendered.slice(start, end === -1 ? undefined : end);
+}
+
 describe('reports rendered from the vendor corpus and the demo cluster', async () => {
   const run = await scanManifests(
     { corpus: [CORPUS_DIR], demo: [join(REPO_ROOT, 'demo', 'cluster.json')] },
@@ -39,41 +72,81 @@ describe('reports rendered from the vendor corpus and the demo cluster', async (
     );
   });
 
-  test('HTML: every affected workload with its verdict, evidence, remediation and vendor guidance', () => {
-    for (const workload of affected)
-      expect(htmlReport, resourceLabel(workload.resource)).toContain(html(resourceLabel(workload.resource)));
-    const findings = report.clusters
-      .flatMap((cluster) => cluster.findings)
-      .filter((finding) => finding.severity !== 'info');
-    for (const finding of findings) {
-      if (finding.evidence.hostPath)
-        expect(htmlReport).toContain(`<code>${html(finding.evidence.hostPath)}</code>`);
-      expect(htmlReport).toContain(html(finding.remediation));
-      if (finding.agent) expect(htmlReport).toContain(html(finding.agent.guidance));
+  test("HTML: every affected workload in its cluster's section, with its verdict, rules, evidence, remediation and vendor guidance", () => {
+    const sections = clusterSections(htmlReport);
+    expect([...sections.keys()]).toEqual(report.clusters.map((cluster) => html(cluster.name)));
+    let checked = 0;
+    for (const cluster of report.clusters) {
+      const articles = new Map(
+        slices(sections.get(html(cluster.name)) ?? '', '<article class="workload', '</article>').map(
+          (article) => [article.match(/<h4>(.*?)<\/h4>/)?.[1] ?? '', article],
+        ),
+      );
+      for (const workload of cluster.workloads.filter((entry) => entry.verdict !== 'info')) {
+        const label = `${cluster.name}: ${resourceLabel(workload.resource)}`;
+        const article = articles.get(html(resourceLabel(workload.resource)));
+        expect(article, label).toBeDefined();
+        expect(article, label).toContain(
+          `<span class="sev sev-${workload.verdict}">${workload.verdict}</span>`,
+        );
+        const findings = cluster.findings.filter(
+          (finding) => workload.findings.includes(finding.id) && finding.severity !== 'info',
+        );
+        expect(findings, label).not.toEqual([]);
+        for (const finding of findings) {
+          expect(article, label).toContain(`<span class="rule">${finding.rule}</span>`);
+          if (finding.evidence.hostPath)
+            expect(article, label).toContain(`<code>${html(finding.evidence.hostPath)}</code>`);
+          expect(article, label).toContain(html(finding.remediation));
+          if (finding.agent) expect(article, label).toContain(html(finding.agent.guidance));
+        }
+        checked++;
+      }
     }
+    expect(checked).toBe(affected.length);
     expect(htmlReport).toContain('<meta http-equiv="Content-Security-Policy" content="default-src \'none\';');
     expect(htmlReport).not.toMatch(/<script|<link |<img |src="http|url\(/i);
   });
 
-  test('Markdown: a summary table and one line per affected workload, all parsing as GFM', () => {
+  test("Markdown: a summary table and one line per affected workload in its cluster's part, under its verdict, all parsing as GFM", () => {
     const rendered = markdown.render(markdownReport);
-    for (const workload of affected)
-      expect(rendered, resourceLabel(workload.resource)).toContain(
-        `<strong>${html(resourceLabel(workload.resource))}</strong>`,
-      );
     expect(rendered).toMatch(/<th>Severity<\/th>/);
-    expect(rendered).toContain('<h2>Cluster corpus (complete)</h2>');
-    expect(rendered).toContain('<h2>Cluster demo (complete)</h2>');
+    for (const cluster of report.clusters) {
+      const part = markdownCluster(rendered, `Cluster ${html(cluster.name)} (${cluster.status})`);
+      // Each verdict group is a bold heading ("High: breaks when ...") and a list of lines.
+      const groups = [...part.matchAll(/<p><strong>(\w+):[^<]*<\/strong><\/p>\s*<ul>([\s\S]*?)<\/ul>/g)];
+      for (const workload of cluster.workloads.filter((entry) => entry.verdict !== 'info')) {
+        const label = `${cluster.name}: ${resourceLabel(workload.resource)}`;
+        const lines = groups.flatMap(([, verdict, list]) =>
+          (list?.match(/<li>[\s\S]*?<\/li>/g) ?? [])
+            .filter((line) =>
+              line.startsWith(`<li><strong>${html(resourceLabel(workload.resource))}</strong>`),
+            )
+            .map((line) => ({ verdict: verdict?.toLowerCase(), line })),
+        );
+        expect(
+          lines.map((entry) => entry.verdict),
+          label,
+        ).toEqual([workload.verdict]);
+        for (const finding of cluster.findings.filter(
+          (entry) => workload.findings.includes(entry.id) && entry.severity !== 'info',
+        ))
+          expect(lines[0]?.line, label).toContain(finding.rule);
+      }
+    }
     expect(rendered).not.toMatch(/<a |<img|<script|<code>/);
     expect(markdownReport.length).toBeLessThan(htmlReport.length / 4);
   });
 
   test('the footer carries the SHA-256 of report.json and diff.json', async () => {
     const { sha256Hex } = await import('../../lambda/sha256.ts');
+    const [footer] = slices(htmlReport, '<footer class="footer">', '</footer>');
+    const markdownFooter = markdownReport.slice(markdownReport.lastIndexOf('\n---\n'));
+    expect(markdownFooter).toMatch(/^\n---\nEvidence: /);
     for (const name of ['report.json', 'diff.json']) {
       const digest = sha256Hex(bodyOf(run.artifacts, name));
-      expect(htmlReport).toContain(`sha256:${digest}`);
-      expect(markdownReport).toContain(`${name} sha256:${digest}`);
+      expect(footer).toContain(`<dt>${name}</dt><dd class="mono">sha256:${digest}</dd>`);
+      expect(markdownFooter).toContain(`${name} sha256:${digest}`);
     }
   });
 });
@@ -93,18 +166,36 @@ describe('cluster data in the reports is text, never markup', async () => {
       'DS022',
     ]);
     expect(htmlReport).not.toMatch(/<(img|script)\b/i);
-    expect(htmlReport).toContain(html('agent-<img src=x onerror=window.__pwned=1>'));
-    expect(htmlReport).toContain(html('c<script>window.__pwned=2</script>'));
-    expect(htmlReport).toContain('&lt;!--');
+    // The hostile strings are shown, escaped, where they belong: in their workload's article.
+    const articles = new Map(
+      slices(
+        clusterSections(htmlReport).get(html('staging|`x`')) ?? '',
+        '<article class="workload',
+        '</article>',
+      ).map((article) => [article.match(/<h4>(.*?)<\/h4>/)?.[1] ?? '', article]),
+    );
+    const agent = html(
+      'DaemonSet ns|`code`|[link](http://evil.example)/agent-<img src=x onerror=window.__pwned=1>',
+    );
+    const config = html('ConfigMap monitoring/agent-config');
+    expect([...articles.keys()].sort()).toEqual([config, agent].sort());
+    expect(articles.get(agent)).toContain(`<code>${html('c<script>window.__pwned=2</script>')}</code>`);
+    expect(articles.get(agent)).toContain(
+      `<code>${html('X<img src=x onerror=window.__pwned=3>=unix:///var/run/docker.sock')}</code>`,
+    );
+    expect(articles.get(config)).toContain(
+      html('<img src=x onerror=window.__pwned=4> @channel [click](javascript:alert(5))'),
+    );
+    expect(articles.get(config)).toContain('&lt;!--');
   });
 
   test('Markdown keeps pipes, backticks, brackets and HTML from becoming table cells, code, links or tags', () => {
     const rendered = markdown.render(markdownReport);
     expect(rendered).not.toMatch(/<a |<img|<script|<code>|<!--/);
-    expect(rendered).toContain(
-      'ns|`code`|[link](http://evil.example)/agent-&lt;img src=x onerror=window.__pwned=1&gt;',
+    const part = markdownCluster(rendered, 'Cluster staging|`x` (complete)');
+    expect(part).toContain(
+      '<li><strong>DaemonSet ns|`code`|[link](http://evil.example)/agent-&lt;img src=x onerror=window.__pwned=1&gt;</strong>',
     );
-    expect(rendered).toContain('Cluster staging|`x`');
     // Every table row keeps the header's number of cells.
     for (const table of rendered.match(/<table>[\s\S]*?<\/table>/g) ?? []) {
       const rows = table.match(/<tr>[\s\S]*?<\/tr>/g) ?? [];
@@ -130,10 +221,14 @@ describe('cluster data in the reports is text, never markup', async () => {
     expect(note).toContain('Pod/ci/x<img src=x onerror=window.__pwned=3>-(generated)');
     const htmlNotes = bodyOf(notes.artifacts, 'report.html');
     expect(htmlNotes).not.toMatch(/<img\b/i);
-    expect(htmlNotes).toContain(html(note));
+    const [howRead] = slices(clusterSections(htmlNotes).get('ci') ?? '', '<h3>How it was read</h3>', '</ul>');
+    expect(howRead).toContain(`<li>${html(note)}</li>`);
     const rendered = markdown.render(bodyOf(notes.artifacts, 'report.md'));
     expect(rendered).not.toMatch(/<img\b/i);
-    expect(rendered).toContain('no metadata.name');
+    const part = markdownCluster(rendered, 'Cluster ci (complete)');
+    expect(part).toMatch(
+      /<li>Note: [^<]*no metadata\.name[^<]*Pod\/ci\/x&lt;img src=x onerror=window.__pwned=3&gt;-\(generated\)/,
+    );
   });
 
   test.each([
