@@ -88,7 +88,7 @@ export interface PodFacts {
   /** Not Succeeded or Failed. */
   active: boolean;
   labels: Readonly<Record<string, string>>;
-  emptyDirs: string[];
+  emptyDirs: readonly string[];
   configMaps: readonly string[];
 }
 
