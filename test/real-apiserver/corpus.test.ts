@@ -62,6 +62,23 @@ const REFUSED_AS_WRITTEN: Record<string, Array<{ object: string; reason: RegExp 
   ],
 };
 
+/**
+ * Objects written for an API version that Kubernetes 1.20 no longer serves in any group that
+ * holds their kind (Deployments in extensions/v1beta1, gone since 1.16): the server cannot
+ * take them, as `kubectl apply` says ("no matches for kind"). The manifest audit still reads
+ * them; the live audit compares what the server holds.
+ */
+const NOT_SERVED_BY_1_20: Record<string, string[]> = {
+  'hyperledger-fabric/ibm-peersDeployment-2018.yaml': [
+    'Deployment//blockchain-orderer',
+    'Deployment//blockchain-ca',
+    'Deployment//blockchain-org1peer1',
+    'Deployment//blockchain-org2peer1',
+    'Deployment//blockchain-org3peer1',
+    'Deployment//blockchain-org4peer1',
+  ],
+};
+
 let server: RealApiServer;
 let loader: ClusterLoader;
 
@@ -84,7 +101,16 @@ describe.runIf(binary)('the corpus loaded into a real kube-apiserver audits as i
         expect(loaded.failed.map((failure) => failure.object)).toEqual(refused.map((entry) => entry.object));
         for (const [index, entry] of refused.entries())
           expect(loaded.failed[index]?.reason).toMatch(entry.reason);
-        for (const skipped of loaded.skipped)
+        // Skipped: kinds that configure the server itself, which the live audit does not list,
+        // and what 1.20 does not serve at all.
+        const notServed = NOT_SERVED_BY_1_20[file] ?? [];
+        expect(
+          loaded.skipped
+            .filter((skipped) => skipped.reason === 'kind not served by this server')
+            .map((skipped) => skipped.object)
+            .filter((object) => readByLiveAudit({ kind: object.split('/')[0] })),
+        ).toEqual(notServed);
+        for (const skipped of loaded.skipped.filter((entry) => !notServed.includes(entry.object)))
           expect(readByLiveAudit({ kind: skipped.object.split('/')[0] })).toBe(false);
         const live = await auditRealServer(server.kubeconfigs.reader);
         const manifests = await auditAsManifests(loaded.created.filter(readByLiveAudit));
