@@ -1,7 +1,6 @@
 import { SEVERITIES_DESCENDING, type Severity, severityHeading } from '../rules/severity.ts';
 import { plural } from '../text.ts';
 import { type ClusterChangesView, clusterChangesView } from './changes-view.ts';
-import type { RuntimeCategory } from './migration.ts';
 import { type ClusterDiff, type ClusterReport, insecureSourceNote, type NodeReport } from './model.ts';
 import { type SeverityView, severityViews } from './summary-view.ts';
 import { type FindingView, findingView, type WorkloadView, workloadView } from './workload-view.ts';
@@ -18,7 +17,7 @@ export interface ClusterView {
   objectsLabel: string;
   severityCounts: SeverityView[];
   nodesOnDocker: number;
-  nodeRows: Array<{ node: NodeReport; category: RuntimeCategory; dockerLabel: string }>;
+  nodeRows: Array<{ node: NodeReport; dockerLabel: string }>;
   verdictGroups: Array<{
     severity: Severity;
     heading: string;
@@ -60,7 +59,6 @@ export function clusterView(
     nodesOnDocker: cluster.summary.nodesOnDocker,
     nodeRows: cluster.nodes.map((node) => ({
       node,
-      category: node.runtimeCategory,
       dockerLabel: node.dockershim
         ? 'yes, through dockershim (upgrade blocker)'
         : node.dockerEngine

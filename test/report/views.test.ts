@@ -79,7 +79,7 @@ describe('cluster-view (partials/cluster.hbs)', () => {
     expect(view.verdictGroups[0]?.workloads.map((workload) => workload.label)).toEqual([
       'DaemonSet monitoring/agent',
     ]);
-    expect(view.nodeRows.map((row) => [row.node.name, row.category, row.dockerLabel])).toEqual([
+    expect(view.nodeRows.map((row) => [row.node.name, row.node.runtimeCategory, row.dockerLabel])).toEqual([
       ['new-1', 'containerd', 'no'],
       ['old-1', 'dockershim', 'yes, through dockershim (upgrade blocker)'],
     ]);
